@@ -1,7 +1,17 @@
+using PeerConnect.Server.Hosting;
+using PeerConnect.Server.Signaling;
+using PeerConnect.Server.Stun;
+
 var builder = WebApplication.CreateBuilder(args);
+
+builder.Services.AddPeerConnectObservability();
+builder.Services.AddPeerConnectStun(builder.Configuration);
+builder.Services.AddPeerConnectSignaling(builder.Configuration);
+
 var app = builder.Build();
 
-app.MapGet("/healthz", () => Results.Text("ok"));
+app.MapPeerConnectObservability();
+app.MapPeerConnectSignaling();
 
 app.Run();
 

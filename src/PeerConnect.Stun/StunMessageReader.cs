@@ -120,11 +120,6 @@ public readonly ref struct StunMessageReader
         }
 
         int declared = BinaryPrimitives.ReadUInt16BigEndian(message[2..]);
-        if ((declared & 3) != 0)
-        {
-            return StunParseError.LengthNotMultipleOfFour;
-        }
-
         int total = StunConstants.HeaderLength + declared;
         if (total > maxMessageLength)
         {
@@ -149,9 +144,11 @@ public readonly ref struct StunMessageReader
                 return StunParseError.DataAfterFingerprint;
             }
 
+            // Offsets stay 4-aligned, so a length field that is not a multiple of 4 always ends here
+            // or at a value whose padding is missing; both are reported as what they are.
             if (total - offset < StunConstants.AttributeHeaderLength)
             {
-                return StunParseError.AttributeOverrun;
+                return (declared & 3) != 0 ? StunParseError.LengthNotMultipleOfFour : StunParseError.AttributeOverrun;
             }
 
             ushort type = BinaryPrimitives.ReadUInt16BigEndian(message[offset..]);

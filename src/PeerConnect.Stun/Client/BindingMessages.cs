@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Net;
 
 namespace PeerConnect.Stun.Client;
@@ -22,15 +21,7 @@ internal static class BindingMessages
         }
         if (options.ResponsePort is int port)
         {
-            // RFC 5780 §7.5 RESPONSE-PORT:
-            //  0                   1                   2                   3
-            //  0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
-            // +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
-            // |             Port              |           padding             |
-            // +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
-            var value = new byte[4];
-            BinaryPrimitives.WriteUInt16BigEndian(value, checked((ushort)port));
-            writer.WriteAttribute(StunAttributeType.ResponsePort, value);
+            writer.WriteResponsePort(port);
         }
         writer.WriteFingerprint();
         return writer.Length;

@@ -34,7 +34,7 @@ internal sealed class SignalingAuthenticator
             ValidateLifetime = true,
             RequireExpirationTime = true,
             ClockSkew = TimeSpan.FromSeconds(30),
-            LifetimeValidator = (notBefore, expires, _, _) => IsWithinLifetime(notBefore, expires, timeProvider.GetUtcNow().UtcDateTime),
+            TimeProvider = timeProvider,
         };
     }
 
@@ -80,12 +80,6 @@ internal sealed class SignalingAuthenticator
         }
 
         return new SignalingPrincipal(userId, rooms);
-    }
-
-    private static bool IsWithinLifetime(DateTime? notBefore, DateTime? expires, DateTime now)
-    {
-        var skew = TimeSpan.FromSeconds(30);
-        return expires is not null && now < expires.Value + skew && (notBefore is null || now + skew >= notBefore.Value);
     }
 
     private static string? TokenFrom(HttpRequest request)

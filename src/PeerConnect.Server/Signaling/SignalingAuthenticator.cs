@@ -34,7 +34,7 @@ internal sealed class SignalingAuthenticator
             ValidateLifetime = true,
             RequireExpirationTime = true,
             ClockSkew = TimeSpan.FromSeconds(30),
-            TimeProvider = timeProvider,
+            LifetimeValidator = (notBefore, expires, _, _) => IsWithinLifetime(notBefore, expires, timeProvider.GetUtcNow().UtcDateTime),
         };
     }
 
@@ -80,6 +80,13 @@ internal sealed class SignalingAuthenticator
         }
 
         return new SignalingPrincipal(userId, rooms);
+    }
+
+    /// <summary>The library's own lifetime check reads the system clock; this one reads the injected <see cref="TimeProvider"/>.</summary>
+    private static bool IsWithinLifetime(DateTime? notBefore, DateTime? expires, DateTime now)
+    {
+        var skew = TimeSpan.FromSeconds(30);
+        return expires is not null && now < expires.Value + skew && (notBefore is null || now + skew >= notBefore.Value);
     }
 
     private static string? TokenFrom(HttpRequest request)

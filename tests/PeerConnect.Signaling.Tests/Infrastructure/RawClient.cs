@@ -1,0 +1,125 @@
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+using PeerConnect.Signaling.Codec;
+using PeerConnect.Signaling.Protocol;
+
+namespace PeerConnect.Signaling.Tests.Infrastructure;
+
+/// <summary>A bare WebSocket that sends hand-written frames and reads frames back, with no protocol logic of ours.</summary>
+public sealed class RawClient : IAsyncDisposable
+{
+    private readonly ClientWebSocket _socket;
+
+    private RawClient(ClientWebSocket socket) => _socket = socket;
+
+    public ClientWebSocket Socket => _socket;
+
+    public SignalingCodec Codec => SignalingCodec.ForSubprotocol(_socket.SubProtocol)!;
+
+    public static async Task<RawClient> ConnectAsync(Uri uri, string? subprotocol, Action<ClientWebSocketOptions>? configure = null)
+    {
+        var socket = new ClientWebSocket();
+        if (subprotocol is not null)
+        {
+            socket.Options.AddSubProtocol(subprotocol);
+        }
+
+        configure?.Invoke(socket.Options);
+        await socket.ConnectAsync(uri, CancellationToken.None).WaitAsync(Timeouts.Generous);
+        return new RawClient(socket);
+    }
+
+    public Task SendTextAsync(string json) =>
+        _socket.SendAsync(Encoding.UTF8.GetBytes(json), WebSocketMessageType.Text, true, CancellationToken.None).WaitAsync(Timeouts.Generous);
+
+    public Task SendBinaryAsync(byte[] payload) =>
+        _socket.SendAsync(payload, WebSocketMessageType.Binary, true, CancellationToken.None).WaitAsync(Timeouts.Generous);
+
+    /// <summary>Sends a message in this connection's encoding.</summary>
+    public Task SendAsync(SignalingMessage message) =>
+        _socket.SendAsync(Codec.Encode(message), Codec.FrameType, true, CancellationToken.None).WaitAsync(Timeouts.Generous);
+
+    /// <summary>The next frame's type and bytes; type Close when the server closed.</summary>
+    public async Task<(WebSocketMessageType Type, byte[] Payload)> ReceiveFrameAsync()
+    {
+        var buffer = new byte[1 << 20];
+        var length = 0;
+        ValueWebSocketReceiveResult result;
+        using var timeout = new CancellationTokenSource(Timeouts.Generous);
+        do
+        {
+            result = await _socket.ReceiveAsync(buffer.AsMemory(length), timeout.Token);
+            length += result.Count;
+        }
+        while (!result.EndOfMessage && result.MessageType != WebSocketMessageType.Close);
+
+        return (result.MessageType, buffer[..length]);
+    }
+
+    public async Task<SignalingMessage> ReceiveAsync()
+    {
+        var (type, payload) = await ReceiveFrameAsync();
+        Assert.NotEqual(WebSocketMessageType.Close, type);
+        Assert.Equal(Codec.FrameType, type);
+        return Codec.Decode(payload);
+    }
+
+    /// <summary>The next message other than a heartbeat.</summary>
+    public async Task<SignalingMessage> ReceiveSequencedAsync()
+    {
+        while (true)
+        {
+            var message = await ReceiveAsync();
+            if (message is not (PingMessage or PongMessage))
+            {
+                return message;
+            }
+        }
+    }
+
+    public async Task<T> ReceiveAsync<T>()
+        where T : SignalingMessage => Assert.IsType<T>(await ReceiveSequencedAsync());
+
+    /// <summary>The next JSON frame other than a heartbeat, parsed by System.Text.Json rather than our codec.</summary>
+    public async Task<JsonElement> ReceiveJsonAsync()
+    {
+        while (true)
+        {
+            var (type, payload) = await ReceiveFrameAsync();
+            Assert.Equal(WebSocketMessageType.Text, type);
+            var element = JsonDocument.Parse(payload).RootElement;
+            if (element.GetProperty("type").GetString() is not ("ping" or "pong"))
+            {
+                return element;
+            }
+        }
+    }
+
+    public async Task<ErrorMessage> ExpectErrorAsync(SignalingErrorCode code)
+    {
+        var error = await ReceiveAsync<ErrorMessage>();
+        Assert.Equal(code, error.Code);
+        return error;
+    }
+
+    /// <summary>Reads until the server's close frame and returns its status.</summary>
+    public async Task<int> ReceiveCloseAsync()
+    {
+        while (true)
+        {
+            var (type, _) = await ReceiveFrameAsync();
+            if (type == WebSocketMessageType.Close)
+            {
+                return (int)_socket.CloseStatus!.Value;
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _socket.Abort();
+        _socket.Dispose();
+        await Task.CompletedTask;
+    }
+}

@@ -81,14 +81,25 @@ public sealed class RawClient : IAsyncDisposable
     public async Task<T> ReceiveAsync<T>()
         where T : SignalingMessage => Assert.IsType<T>(await ReceiveSequencedAsync());
 
-    /// <summary>The next JSON frame other than a heartbeat, parsed by System.Text.Json rather than our codec.</summary>
+    public bool IsCbor => _socket.SubProtocol == SignalingSubprotocols.Cbor;
+
+    /// <summary>Sends a hand-written JSON message, converted to CBOR first on a CBOR connection.</summary>
+    public Task SendJsonAsync(string json) => IsCbor ? SendBinaryAsync(JsonCbor.ToCbor(json)) : SendTextAsync(json);
+
+    /// <summary>The next frame as JSON (CBOR converted), heartbeats included.</summary>
+    public async Task<JsonElement> ReceiveAnyJsonAsync()
+    {
+        var (type, payload) = await ReceiveFrameAsync();
+        Assert.Equal(IsCbor ? WebSocketMessageType.Binary : WebSocketMessageType.Text, type);
+        return IsCbor ? JsonCbor.ToJson(payload) : JsonDocument.Parse(payload).RootElement;
+    }
+
+    /// <summary>The next frame other than a heartbeat, as JSON, parsed without our codec.</summary>
     public async Task<JsonElement> ReceiveJsonAsync()
     {
         while (true)
         {
-            var (type, payload) = await ReceiveFrameAsync();
-            Assert.Equal(WebSocketMessageType.Text, type);
-            var element = JsonDocument.Parse(payload).RootElement;
+            var element = await ReceiveAnyJsonAsync();
             if (element.GetProperty("type").GetString() is not ("ping" or "pong"))
             {
                 return element;
@@ -96,11 +107,37 @@ public sealed class RawClient : IAsyncDisposable
         }
     }
 
-    public async Task<ErrorMessage> ExpectErrorAsync(SignalingErrorCode code)
+    /// <summary>The next non-heartbeat frame, asserting its type.</summary>
+    public async Task<JsonElement> ExpectAsync(string type)
     {
-        var error = await ReceiveAsync<ErrorMessage>();
-        Assert.Equal(code, error.Code);
-        return error;
+        var element = await ReceiveJsonAsync();
+        Assert.Equal(type, element.GetProperty("type").GetString());
+        return element;
+    }
+
+    /// <summary>The next non-heartbeat frame, asserting it is an error with this code.</summary>
+    public async Task<JsonElement> ExpectErrorAsync(string code)
+    {
+        var element = await ExpectAsync("error");
+        Assert.Equal(code, element.GetProperty("code").GetString());
+        return element;
+    }
+
+    /// <summary>Proves the connection is still up and everything before was read: ping, then expect pong.</summary>
+    public async Task ExpectAliveAsync()
+    {
+        await SendJsonAsync("""{"type":"ping"}""");
+        while (true)
+        {
+            var element = await ReceiveAnyJsonAsync();
+            var type = element.GetProperty("type").GetString();
+            if (type == "pong")
+            {
+                return;
+            }
+
+            Assert.Equal("ping", type);
+        }
     }
 
     /// <summary>Reads until the server's close frame and returns its status.</summary>

@@ -16,8 +16,11 @@ internal sealed record AttachCommand(
 /// <summary>A decoded client message.</summary>
 internal sealed record InboundCommand(ISignalingConnection Connection, SignalingMessage Message, long ReceivedAt) : HubCommand;
 
-/// <summary>A client message the connection refused before decoding it (too large, rate limited, malformed).</summary>
-internal sealed record RejectCommand(ISignalingConnection Connection, ErrorMessage Error) : HubCommand;
+/// <summary>
+/// A client message the connection refused before decoding it (too large, rate limited, malformed). With a close
+/// status, the connection closes after the error, and after anything the hub queued for it earlier.
+/// </summary>
+internal sealed record RejectCommand(ISignalingConnection Connection, ErrorMessage Error, int? CloseStatus = null, string? CloseReason = null) : HubCommand;
 
 /// <summary>The connection is gone; <paramref name="EndSession"/> when the client closed normally rather than dropped.</summary>
 internal sealed record DetachCommand(ISignalingConnection Connection, bool EndSession) : HubCommand;

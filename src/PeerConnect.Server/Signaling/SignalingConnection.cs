@@ -125,7 +125,7 @@ internal sealed class SignalingConnection : ISignalingConnection
 
                     if (total > (long)max * OversizeDrainFactor)
                     {
-                        Close(SignalingCloseCodes.MessageTooBig, "message far over the size limit");
+                        CloseAfterError(SignalingErrorCode.TooLarge, $"Messages are limited to {max} bytes.", SignalingCloseCodes.MessageTooBig);
                         return false;
                     }
                 }
@@ -137,7 +137,7 @@ internal sealed class SignalingConnection : ISignalingConnection
                 {
                     if (++rejectedInARow > _options.RateLimitBurst)
                     {
-                        Close(SignalingCloseCodes.RateLimited, "rate limit exceeded");
+                        CloseAfterError(SignalingErrorCode.RateLimited, "Kept sending over the rate limit.", SignalingCloseCodes.RateLimited);
                         return false;
                     }
 
@@ -178,6 +178,13 @@ internal sealed class SignalingConnection : ISignalingConnection
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
+    }
+
+    /// <summary>Closes through the hub so that errors it has not yet sent to this connection go out first.</summary>
+    private void CloseAfterError(SignalingErrorCode code, string text, int closeStatus)
+    {
+        _serverClosing = true;
+        _hub.Post(new RejectCommand(this, new ErrorMessage(code, text), closeStatus, text));
     }
 
     private void Reject(SignalingErrorCode code, string text, long? requestId) =>

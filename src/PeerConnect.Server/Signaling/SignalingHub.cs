@@ -109,12 +109,25 @@ internal sealed class SignalingHub : IHostedService, IDisposable
     {
         AttachCommand c => AttachAsync(c),
         InboundCommand c => InboundAsync(c),
-        RejectCommand c => _byConnection.TryGetValue(c.Connection, out var session) ? ReplyAsync(session, c.Error) : ValueTask.CompletedTask,
+        RejectCommand c => RejectAsync(c),
         DetachCommand c => DetachAsync(c),
         DeliverCommand c => DeliverAsync(c.Delivery),
         ExpireCommand c => ExpireAsync(c),
         _ => throw new InvalidOperationException($"Unknown command {command.GetType()}."),
     };
+
+    private async ValueTask RejectAsync(RejectCommand command)
+    {
+        if (_byConnection.TryGetValue(command.Connection, out var session))
+        {
+            await ReplyAsync(session, command.Error).ConfigureAwait(false);
+        }
+
+        if (command.CloseStatus is { } status)
+        {
+            command.Connection.Close(status, command.CloseReason ?? "");
+        }
+    }
 
     private async ValueTask AttachAsync(AttachCommand command)
     {

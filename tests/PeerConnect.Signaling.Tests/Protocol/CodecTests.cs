@@ -77,6 +77,24 @@ public sealed class CodecTests
     public void InvalidCborIsAProtocolError(string hex) =>
         Assert.Throws<SignalingProtocolException>(() => SignalingCodec.Cbor.Decode(Convert.FromHexString(hex)));
 
+    /// <summary>The CBOR examples in docs/signaling-protocol.md, byte for byte.</summary>
+    [Fact]
+    public void TheDocumentedCborExamplesAreWhatTheCodecWrites()
+    {
+        Assert.Equal(
+            "A46474797065646A6F696E6269640164726F6F6D6464656D6F646E616D6565416C696365",
+            Convert.ToHexString(SignalingCodec.Cbor.Encode(new JoinMessage("demo", "Alice") { Id = 1 })));
+        Assert.Equal(
+            "A56474797065666A6F696E65646373657101637265660164726F6F6D6464656D6F676D656D6265727380",
+            Convert.ToHexString(SignalingCodec.Cbor.Encode(new JoinedMessage("demo", []) { Seq = 1, Ref = 1 })));
+        Assert.Equal(
+            "A46474797065667369676E616C6269640262746F6462375178646B696E646668616E677570",
+            Convert.ToHexString(SignalingCodec.Cbor.Encode(new SignalMessage(SignalKind.Hangup) { Id = 2, To = "b7Qx" })));
+        Assert.Equal(
+            "A56474797065656572726F726373657104637265660264636F64656C756E6B6E6F776E5F70656572676D6573736167656F4E6F2070656572202762375178272E",
+            Convert.ToHexString(SignalingCodec.Cbor.Encode(new ErrorMessage(SignalingErrorCode.UnknownPeer, "No peer 'b7Qx'.") { Seq = 4, Ref = 2 })));
+    }
+
     [Fact]
     public void RoomIdsAreLimitedTo128Characters()
     {

@@ -96,6 +96,14 @@ public sealed class CodecTests
     }
 
     [Fact]
+    public void IndefiniteLengthCborMapsAreAccepted()
+    {
+        // map(_) "type" "ping" break
+        var message = SignalingCodec.Cbor.Decode(Convert.FromHexString("BF" + "6474797065" + "6470696E67" + "FF"));
+        Assert.IsType<PingMessage>(message);
+    }
+
+    [Fact]
     public void RoomIdsAreLimitedTo128Characters()
     {
         var json = $$"""{"type":"join","room":"{{new string('x', 129)}}"}""";

@@ -57,7 +57,7 @@ internal sealed class SignalingConnection : ISignalingConnection
     public void Close(int closeStatus, string reason)
     {
         _serverClosing = true;
-        SignalingLog.Closing(_logger, null, closeStatus, reason);
+        SignalingLog.Closing(_logger, closeStatus, reason);
         _outbound.Writer.TryWrite(new Outbound(null, 0, closeStatus, reason));
         _outbound.Writer.TryComplete();
     }
@@ -164,7 +164,7 @@ internal sealed class SignalingConnection : ISignalingConnection
                 }
                 catch (SignalingProtocolException e)
                 {
-                    SignalingLog.BadMessage(_logger, null, e.Message);
+                    SignalingLog.BadMessage(_logger, e.Message);
                     Reject(SignalingErrorCode.BadMessage, e.Message, e.RequestId);
                 }
             }

@@ -24,11 +24,11 @@ internal static partial class SignalingLog
     [LoggerMessage(7011, LogLevel.Information, "Refused WebSocket: {Why}")]
     public static partial void ConnectionRefused(ILogger logger, string why);
 
-    [LoggerMessage(7012, LogLevel.Debug, "Closing connection of session {SessionId}: {Code} {Reason}")]
-    public static partial void Closing(ILogger logger, string? sessionId, int code, string reason);
+    [LoggerMessage(7012, LogLevel.Debug, "Closing connection: {Code} {Reason}")]
+    public static partial void Closing(ILogger logger, int code, string reason);
 
-    [LoggerMessage(7020, LogLevel.Debug, "Session {SessionId} sent a bad message: {Detail}")]
-    public static partial void BadMessage(ILogger logger, string? sessionId, string detail);
+    [LoggerMessage(7020, LogLevel.Debug, "Client sent a bad message: {Detail}")]
+    public static partial void BadMessage(ILogger logger, string detail);
 
     [LoggerMessage(7030, LogLevel.Error, "Signaling hub failed processing {Command}")]
     public static partial void HubFailure(ILogger logger, Exception exception, string command);

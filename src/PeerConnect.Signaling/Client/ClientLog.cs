@@ -20,6 +20,9 @@ internal static partial class ClientLog
     [LoggerMessage(7104, LogLevel.Warning, "Could not rejoin room {Room} after the session was lost")]
     public static partial void RejoinFailed(ILogger logger, Exception exception, string room);
 
+    [LoggerMessage(7106, LogLevel.Warning, "Ignored a server message that did not decode")]
+    public static partial void BadServerMessage(ILogger logger, Exception exception);
+
     [LoggerMessage(7105, LogLevel.Warning, "The server refused the client ({Reason}); not reconnecting")]
     public static partial void Refused(ILogger logger, string reason);
 }

@@ -355,7 +355,7 @@ public sealed class SignalingClient : IAsyncDisposable
             }
             catch (SignalingProtocolException e)
             {
-                ClientLog.HandlerFailed(_logger, e);
+                ClientLog.BadServerMessage(_logger, e);
                 continue;
             }
 

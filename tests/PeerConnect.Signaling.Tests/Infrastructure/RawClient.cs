@@ -1,7 +1,6 @@
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
-using PeerConnect.Signaling.Codec;
 using PeerConnect.Signaling.Protocol;
 
 namespace PeerConnect.Signaling.Tests.Infrastructure;
@@ -14,8 +13,6 @@ public sealed class RawClient : IAsyncDisposable
     private RawClient(ClientWebSocket socket) => _socket = socket;
 
     public ClientWebSocket Socket => _socket;
-
-    public SignalingCodec Codec => SignalingCodec.ForSubprotocol(_socket.SubProtocol)!;
 
     public static async Task<RawClient> ConnectAsync(Uri uri, string? subprotocol, Action<ClientWebSocketOptions>? configure = null)
     {
@@ -36,10 +33,6 @@ public sealed class RawClient : IAsyncDisposable
     public Task SendBinaryAsync(byte[] payload) =>
         _socket.SendAsync(payload, WebSocketMessageType.Binary, true, CancellationToken.None).WaitAsync(Timeouts.Generous);
 
-    /// <summary>Sends a message in this connection's encoding.</summary>
-    public Task SendAsync(SignalingMessage message) =>
-        _socket.SendAsync(Codec.Encode(message), Codec.FrameType, true, CancellationToken.None).WaitAsync(Timeouts.Generous);
-
     /// <summary>The next frame's type and bytes; type Close when the server closed.</summary>
     public async Task<(WebSocketMessageType Type, byte[] Payload)> ReceiveFrameAsync()
     {
@@ -56,30 +49,6 @@ public sealed class RawClient : IAsyncDisposable
 
         return (result.MessageType, buffer[..length]);
     }
-
-    public async Task<SignalingMessage> ReceiveAsync()
-    {
-        var (type, payload) = await ReceiveFrameAsync();
-        Assert.NotEqual(WebSocketMessageType.Close, type);
-        Assert.Equal(Codec.FrameType, type);
-        return Codec.Decode(payload);
-    }
-
-    /// <summary>The next message other than a heartbeat.</summary>
-    public async Task<SignalingMessage> ReceiveSequencedAsync()
-    {
-        while (true)
-        {
-            var message = await ReceiveAsync();
-            if (message is not (PingMessage or PongMessage))
-            {
-                return message;
-            }
-        }
-    }
-
-    public async Task<T> ReceiveAsync<T>()
-        where T : SignalingMessage => Assert.IsType<T>(await ReceiveSequencedAsync());
 
     public bool IsCbor => _socket.SubProtocol == SignalingSubprotocols.Cbor;
 

@@ -26,8 +26,6 @@ public sealed class SignalingServer : IAsyncDisposable
 
     public Uri WsUri { get; }
 
-    public IServiceProvider Services => _factory.Services;
-
     /// <summary>Fast heartbeats so idle and resume tests finish quickly; callers override what they test.</summary>
     public static Dictionary<string, string?> DefaultSettings() => new()
     {

@@ -94,16 +94,17 @@ public sealed class StunServer : IAsyncDisposable
     /// <param name="cancellationToken">Stops waiting for the loops.</param>
     public async Task StopAsync(CancellationToken cancellationToken = default)
     {
-        if (_stopping is null)
+        // Hosts stop a service and then dispose it, sometimes overlapping: only the first caller stops.
+        var stopping = Interlocked.Exchange(ref _stopping, null);
+        if (stopping is null)
         {
             return;
         }
-        await _stopping.CancelAsync().ConfigureAwait(false);
+        await stopping.CancelAsync().ConfigureAwait(false);
         CloseAll();
         await Task.WhenAll(_loops).WaitAsync(cancellationToken).ConfigureAwait(false);
         _loops.Clear();
-        _stopping.Dispose();
-        _stopping = null;
+        stopping.Dispose();
         StunServerLog.Stopped(_logger);
     }
 

@@ -159,11 +159,24 @@ public sealed partial class IceAgent
 
     private void OnServerBindingResponse(IceTransaction tx, IPEndPoint? mapped)
     {
-        if (mapped is not null && !mapped.Equals(tx.Base.Address) && !_locals.Exists(l => l.EndPoint.Equals(mapped)))
+        if (mapped is not null && !mapped.Equals(tx.Base.Address)
+            && !_locals.Exists(l => l.EndPoint.Equals(mapped) && l.Candidate.Type == IceCandidateType.ServerReflexive))
         {
             var host = _baseCandidates[tx.Base];
             var candidate = MakeLocal(IceCandidateType.ServerReflexive, mapped, host.LocalPreference, tx.Server, tx.Base.Address);
-            AddLocal(new LocalCandidate(candidate, tx.Base, mapped) { LocalPreference = host.LocalPreference });
+            var learned = _locals.Find(l => l.EndPoint.Equals(mapped) && l.Candidate.Type == IceCandidateType.PeerReflexive);
+            if (learned is not null)
+            {
+                // A check found this mapping first; it is the same address, now known as server-reflexive.
+                learned.Candidate = candidate;
+                _locals.Remove(learned);
+                _checkList.Reprioritise(_role);
+                AddLocal(learned);
+            }
+            else
+            {
+                AddLocal(new LocalCandidate(candidate, tx.Base, mapped) { LocalPreference = host.LocalPreference });
+            }
         }
 
         CheckGatheringComplete();
@@ -251,8 +264,16 @@ public sealed partial class IceAgent
 
     private RemoteCandidate? AddRemoteResolved(IceCandidate candidate, IPEndPoint endPoint)
     {
-        if (_remotes.Exists(r => r.EndPoint.Equals(endPoint)))
+        var known = _remotes.Find(r => r.EndPoint.Equals(endPoint));
+        if (known is not null)
         {
+            if (known.Candidate.Type == IceCandidateType.PeerReflexive && candidate.Type != IceCandidateType.PeerReflexive)
+            {
+                // RFC 8838 §11.4: the signalled candidate replaces the peer-reflexive one learned from a check.
+                known.Candidate = candidate;
+                _checkList.Reprioritise(_role);
+            }
+
             return null;
         }
 

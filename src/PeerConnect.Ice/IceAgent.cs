@@ -38,6 +38,7 @@ public sealed partial class IceAgent : IAsyncDisposable
     private IceGatheringState _gatheringState = IceGatheringState.New;
     private ImmutableHashSet<IPEndPoint> _dataSources = [];
     private bool _closed;
+    private int _queued;
 
     /// <summary>Creates an agent; nothing is bound until <see cref="GatherAsync"/>.</summary>
     /// <param name="options">Configuration; validated now.</param>
@@ -153,11 +154,22 @@ public sealed partial class IceAgent : IAsyncDisposable
         return BitConverter.ToUInt64(bytes);
     }
 
-    private void Post(Func<ValueTask> work) => _events.Writer.TryWrite(work);
+    /// <summary>For testing: no event is queued or running, so a fake clock may move on.</summary>
+    internal bool IsIdle => Volatile.Read(ref _queued) == 0;
+
+    private void Post(Func<ValueTask> work)
+    {
+        Interlocked.Increment(ref _queued);
+        if (!_events.Writer.TryWrite(work))
+        {
+            Interlocked.Decrement(ref _queued);
+        }
+    }
 
     private Task Invoke(Func<ValueTask> work)
     {
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Interlocked.Increment(ref _queued);
         bool posted = _events.Writer.TryWrite(async () =>
         {
             try
@@ -172,6 +184,7 @@ public sealed partial class IceAgent : IAsyncDisposable
         });
         if (!posted)
         {
+            Interlocked.Decrement(ref _queued);
             done.TrySetException(new InvalidOperationException("The ICE agent is closed."));
         }
 
@@ -198,6 +211,8 @@ public sealed partial class IceAgent : IAsyncDisposable
                 {
                     UpdateConnectionState();
                 }
+
+                Interlocked.Decrement(ref _queued);
             }
         }
     }
@@ -304,6 +319,12 @@ public sealed partial class IceAgent : IAsyncDisposable
         if (_connectionState == state)
         {
             return;
+        }
+
+        if (state == IceConnectionState.Completed && _connectionState is IceConnectionState.New or IceConnectionState.Checking)
+        {
+            // W3C order: a pair is connected before the session is completed, even when both happen in one event.
+            SetConnectionState(IceConnectionState.Connected);
         }
 
         _connectionState = state;

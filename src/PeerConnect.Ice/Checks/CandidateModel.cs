@@ -18,7 +18,8 @@ internal sealed class LocalBase(IDatagramTransport transport, IPEndPoint address
 /// <summary>A local candidate and the base it sends from.</summary>
 internal sealed class LocalCandidate(IceCandidate candidate, LocalBase @base, IPEndPoint endPoint)
 {
-    public IceCandidate Candidate { get; } = candidate;
+    /// <summary>Settable so a peer-reflexive candidate can become the server-reflexive one signalled for the same address.</summary>
+    public IceCandidate Candidate { get; set; } = candidate;
 
     public LocalBase Base { get; } = @base;
 
@@ -31,7 +32,8 @@ internal sealed class LocalCandidate(IceCandidate candidate, LocalBase @base, IP
 /// <summary>A remote candidate with its resolved address.</summary>
 internal sealed class RemoteCandidate(IceCandidate candidate, IPEndPoint endPoint)
 {
-    public IceCandidate Candidate { get; } = candidate;
+    /// <summary>Settable so a peer-reflexive candidate takes the type and priority signalled later for its address (RFC 8838 §11.4).</summary>
+    public IceCandidate Candidate { get; set; } = candidate;
 
     public IPEndPoint EndPoint { get; } = endPoint;
 }

@@ -34,6 +34,16 @@ internal sealed class IcePeers : IAsyncDisposable
     /// <summary>When false, trickled candidates are held back until <see cref="FlushAsync"/> (late candidates, restarts).</summary>
     public bool Trickle { get; set; } = true;
 
+    public List<(IceAgent To, PeerConnect.Ice.Candidates.IceCandidate? Candidate)> TakeHeld()
+    {
+        lock (_held)
+        {
+            var held = _held.ToList();
+            _held.Clear();
+            return held;
+        }
+    }
+
     public async Task FlushAsync()
     {
         Trickle = true;

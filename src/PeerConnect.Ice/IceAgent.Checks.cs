@@ -99,8 +99,16 @@ public sealed partial class IceAgent
     /// </summary>
     private async ValueTask SendNextCheckAsync()
     {
-        if (_closed || _options.Lite || _remote is null || _time.GetUtcNow() - _lastCheckAt < _options.CheckPacing)
+        if (_closed || _options.Lite || _remote is null)
         {
+            return;
+        }
+
+        var wait = _lastCheckAt + _options.CheckPacing - _time.GetUtcNow();
+        if (wait > TimeSpan.Zero)
+        {
+            // Wake exactly when Ta has passed rather than at the next tick, which may be almost 2 Ta away.
+            _pacer.Change(wait, Timeout.InfiniteTimeSpan);
             return;
         }
 

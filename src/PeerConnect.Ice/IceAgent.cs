@@ -25,6 +25,7 @@ public sealed partial class IceAgent : IAsyncDisposable
     private readonly CancellationTokenSource _closing = new();
     private readonly IceCheckList _checkList;
     private readonly ITimer _ticker;
+    private readonly ITimer _pacer;
     private readonly Task _loop;
     private readonly ulong _tieBreaker;
     private readonly List<Task> _receiveLoops = [];
@@ -66,6 +67,7 @@ public sealed partial class IceAgent : IAsyncDisposable
         _checkList = new IceCheckList(options.MaxPairs);
         Pipe = new IceDatagramPipe(options.ReceiveQueueCapacity);
         _ticker = _time.CreateTimer(_ => Post(OnTickAsync), null, options.CheckPacing, options.CheckPacing);
+        _pacer = _time.CreateTimer(_ => Post(SendNextCheckAsync), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         _loop = Task.Run(RunAsync);
     }
 
@@ -238,6 +240,7 @@ public sealed partial class IceAgent : IAsyncDisposable
 
         _closed = true;
         await _ticker.DisposeAsync().ConfigureAwait(false);
+        await _pacer.DisposeAsync().ConfigureAwait(false);
         await _closing.CancelAsync().ConfigureAwait(false);
         Pipe.SetRoute(null, null);
         Pipe.Complete();

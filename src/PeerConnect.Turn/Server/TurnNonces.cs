@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Buffers.Text;
-using System.Globalization;
 using System.Security.Cryptography;
 
 
@@ -18,12 +17,15 @@ internal enum NonceState
 
 /// <summary>
 /// Stateless nonces: the expiry time and a MAC over it and the client address, so any receive loop can check
-/// one without a table. Layout, all printable (RFC 8489 §14.10 allows qdtext):
+/// one without a table. Kept short because over UDP a challenge must fit in the size of the request that caused it
+/// (see <see cref="TurnServerOptions.UnauthenticatedAmplificationLimit"/>). Layout, all printable (RFC 8489 §14.10):
 /// <code>
 /// [ "obMatJos2" security-feature-set (4 base64 chars) ]   only when PASSWORD-ALGORITHMS is offered (RFC 8489 §9.2)
-/// expiry          8 hex digits: Unix seconds
-/// mac             11 base64url chars: the first 8 bytes of HMAC-SHA256(server key, flag | expiry | client address)
+/// 12 base64url chars of 9 bytes:
+///   expiry   4 bytes, Unix seconds, big-endian
+///   mac      5 bytes: the start of HMAC-SHA256(server key, flag | expiry | client address)
 /// </code>
+/// 40 MAC bits are plenty for a nonce: each guess costs an online request and the nonce is not the credential.
 /// The security feature set has bit 0 ("Password algorithms") set, encoded as base64 of 0x80 0x00 0x00 = "gAAA".
 /// </summary>
 internal sealed class TurnNonces
@@ -31,9 +33,9 @@ internal sealed class TurnNonces
     /// <summary>RFC 8489 §9.2: the nonce cookie that announces the security feature set.</summary>
     public const string Cookie = "obMatJos2";
     private const string PasswordAlgorithmsFeature = "gAAA";
-    private const int ExpiryLength = 8;
-    private const int MacBytes = 8;
-    private const int MacLength = 11;
+    private const int BodyBytes = 9;
+    private const int MacBytes = 5;
+    private const int BodyLength = 12;
 
     private readonly byte[] _key = RandomNumberGenerator.GetBytes(32);
     private readonly TimeProvider _time;
@@ -49,30 +51,29 @@ internal sealed class TurnNonces
     public string Issue(TurnAddress client, bool withPasswordAlgorithms)
     {
         uint expiry = (uint)Math.Min(uint.MaxValue, (_time.GetUtcNow() + _lifetime).ToUnixTimeSeconds());
-        Span<byte> mac = stackalloc byte[MacBytes];
-        Mac(withPasswordAlgorithms, expiry, client, mac);
-        Span<char> macText = stackalloc char[MacLength];
-        Base64Url.EncodeToChars(mac, macText);
-        string body = string.Create(CultureInfo.InvariantCulture, $"{expiry:x8}{macText}");
-        return withPasswordAlgorithms ? Cookie + PasswordAlgorithmsFeature + body : body;
+        Span<byte> body = stackalloc byte[BodyBytes];
+        BinaryPrimitives.WriteUInt32BigEndian(body, expiry);
+        Mac(withPasswordAlgorithms, expiry, client, body[4..]);
+        string text = Base64Url.EncodeToString(body);
+        return withPasswordAlgorithms ? Cookie + PasswordAlgorithmsFeature + text : text;
     }
 
     /// <summary>Checks a nonce from a request; <paramref name="passwordAlgorithms"/> says whether it carried the cookie.</summary>
     public NonceState Check(string nonce, TurnAddress client, out bool passwordAlgorithms)
     {
         passwordAlgorithms = nonce.StartsWith(Cookie + PasswordAlgorithmsFeature, StringComparison.Ordinal);
-        ReadOnlySpan<char> body = passwordAlgorithms ? nonce.AsSpan(Cookie.Length + PasswordAlgorithmsFeature.Length) : nonce;
-        if (body.Length != ExpiryLength + MacLength
-            || !uint.TryParse(body[..ExpiryLength], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out uint expiry))
+        ReadOnlySpan<char> text = passwordAlgorithms ? nonce.AsSpan(Cookie.Length + PasswordAlgorithmsFeature.Length) : nonce;
+        Span<byte> body = stackalloc byte[BodyBytes + 3];
+        if (text.Length != BodyLength
+            || Base64Url.DecodeFromChars(text, body, out _, out int written) != System.Buffers.OperationStatus.Done
+            || written != BodyBytes)
         {
             return NonceState.Stale;
         }
+        uint expiry = BinaryPrimitives.ReadUInt32BigEndian(body);
         Span<byte> expected = stackalloc byte[MacBytes];
         Mac(passwordAlgorithms, expiry, client, expected);
-        Span<byte> received = stackalloc byte[MacBytes + 1];
-        if (Base64Url.DecodeFromChars(body[ExpiryLength..], received, out _, out int written) != System.Buffers.OperationStatus.Done
-            || written != MacBytes
-            || !CryptographicOperations.FixedTimeEquals(expected, received[..MacBytes]))
+        if (!CryptographicOperations.FixedTimeEquals(expected, body.Slice(4, MacBytes)))
         {
             return NonceState.Stale;
         }
@@ -89,9 +90,4 @@ internal sealed class TurnNonces
         HMACSHA256.HashData(_key, input[..(5 + length)], full);
         full[..destination.Length].CopyTo(destination);
     }
-
-    /// <summary>Byte length of a nonce as <see cref="Issue"/> writes it.</summary>
-    public static int Length(bool withPasswordAlgorithms) =>
-        ExpiryLength + MacLength + (withPasswordAlgorithms ? Cookie.Length + PasswordAlgorithmsFeature.Length : 0);
-
 }

@@ -75,8 +75,8 @@ public sealed partial class TurnServer
         {
             return refusal;
         }
-        // RFC 8656 §12.2: CHANNEL-NUMBER in 0x4000–0x4FFF and one XOR-PEER-ADDRESS are required, else 400.
-        if (!request.TryGetChannelNumber(out ushort number) || !ChannelDataFrame.IsValidChannelNumber(number)
+        // RFC 8656 §12.2: CHANNEL-NUMBER in range and one XOR-PEER-ADDRESS are required, else 400.
+        if (!request.TryGetChannelNumber(out ushort number) || !IsValidChannel(number)
             || !request.TryGetAttribute(StunAttributeType.XorPeerAddress, out var value)
             || !XorAddress.TryRead(value, request.Message, out var peer))
         {

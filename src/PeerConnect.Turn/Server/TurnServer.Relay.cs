@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Buffers;
 using PeerConnect.Stun;
 
@@ -14,11 +15,14 @@ public sealed partial class TurnServer
     private void RelayChannelData(TurnFiveTuple fiveTuple, ReadOnlySpan<byte> packet)
     {
         // RFC 8656 §12.5: a ChannelData message shorter than its length field is discarded; over UDP longer is padding.
-        if (!ChannelDataFrame.TryRead(packet, out ushort number, out var data) || Find(fiveTuple) is not { } allocation)
+        ushort number = BinaryPrimitives.ReadUInt16BigEndian(packet);
+        int length = BinaryPrimitives.ReadUInt16BigEndian(packet[2..]);
+        if (!IsValidChannel(number) || length > packet.Length - ChannelDataFrame.HeaderLength || Find(fiveTuple) is not { } allocation)
         {
             _metrics.Dropped("no_allocation");
             return;
         }
+        var data = packet.Slice(ChannelDataFrame.HeaderLength, length);
         long now = Now;
         TurnAddress peer;
         lock (allocation.Sync)
@@ -154,7 +158,10 @@ public sealed partial class TurnServer
         {
             // §12.6 (ChannelData to the client, padded to 4 over streams).
             start = DataIndication.MaxPrefixLength - ChannelDataFrame.HeaderLength;
-            length = ChannelDataFrame.WriteHeader(buffer.AsSpan(start), channel, received.Count, allocation.FiveTuple.IsStream);
+            length = ChannelDataFrame.FrameLength(received.Count, allocation.FiveTuple.IsStream);
+            BinaryPrimitives.WriteUInt16BigEndian(buffer.AsSpan(start), channel);
+            BinaryPrimitives.WriteUInt16BigEndian(buffer.AsSpan(start + 2), (ushort)received.Count);
+            buffer.AsSpan(start + ChannelDataFrame.HeaderLength + received.Count, length - ChannelDataFrame.HeaderLength - received.Count).Clear();
         }
         else
         {

@@ -107,7 +107,8 @@ public sealed partial class TurnServer : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(link);
         var fiveTuple = new TurnFiveTuple(client, link.Id, link.Transport);
-        if (ChannelDataFrame.LooksLikeChannelData(packet))
+        // RFC 7983 §7: 64–79 is ChannelData; 80–127 too when RFC 5766 channel numbers are accepted.
+        if (packet.Length >= ChannelDataFrame.HeaderLength && packet[0] is >= 0x40 and <= 0x7F)
         {
             RelayChannelData(fiveTuple, packet);
             return 0;
@@ -205,6 +206,10 @@ public sealed partial class TurnServer : IAsyncDisposable
             _ => ChannelBind(fiveTuple, request, auth, response),
         };
     }
+
+    /// <summary>RFC 8656 §12: 0x4000–0x4FFF; RFC 5766 §11's 0x4000–0x7FFF when configured.</summary>
+    private bool IsValidChannel(ushort number) =>
+        ChannelDataFrame.IsValidChannelNumber(number) || (_options.AllowRfc5766ChannelNumbers && number is >= 0x5000 and <= 0x7FFF);
 
     private long Now => _time.GetTimestamp();
 

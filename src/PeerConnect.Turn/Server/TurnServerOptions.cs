@@ -75,6 +75,12 @@ public sealed record TurnServerOptions
     /// <summary>Permissions per allocation; beyond it CreatePermission gets 508 (RFC 8656 §10.2). Default 256.</summary>
     public int MaxPermissionsPerAllocation { get; init; } = 256;
 
+    /// <summary>
+    /// Also accept channel numbers 0x5000–0x7FFF, which RFC 5766 §11 allowed and RFC 8656 §12 reserved (RFC 7983 muxing).
+    /// Clients written to RFC 5766, coturn's among them, pick from the whole old range. Default false.
+    /// </summary>
+    public bool AllowRfc5766ChannelNumbers { get; init; }
+
     /// <summary>Bytes per second each allocation may relay in each direction; excess is dropped and counted. 0 = unlimited. Default 0.</summary>
     public long BandwidthLimitBytesPerSecond { get; init; }
 

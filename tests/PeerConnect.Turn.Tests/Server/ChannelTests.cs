@@ -32,6 +32,20 @@ public sealed class ChannelTests
     }
 
     [Fact]
+    public async Task Rfc5766ChannelNumbersWorkBothWaysWhenAllowed()
+    {
+        await using var h = new TurnServerHarness(configure: o => o with { AllowRfc5766ChannelNumbers = true });
+        Assert.True(h.Allocate().IsSuccess);
+        Assert.True(h.ChannelBind(0x7ABC, TurnServerHarness.Peer).IsSuccess);
+        byte[] frame = [0x7A, 0xBC, 0, 2, 9, 8];
+        h.Send(frame);
+        Assert.True(h.Relay().Sent.TryDequeue(out var sent));
+        Assert.Equal(new byte[] { 9, 8 }, sent.Data);
+        h.Relay().Deliver(TurnServerHarness.Peer, [1]);
+        Assert.Equal(new byte[] { 0x7A, 0xBC, 0, 1, 1 }, await h.Link.NextAsync());
+    }
+
+    [Fact]
     public async Task ChannelBoundToAnotherPeerGets400()
     {
         await using var h = new TurnServerHarness();

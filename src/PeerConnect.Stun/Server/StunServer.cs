@@ -33,13 +33,17 @@ public sealed class StunServer : IAsyncDisposable
     /// <param name="timeProvider">Clock for connection timeouts; defaults to the system clock.</param>
     /// <param name="methodHandler">Answers methods other than Binding (TURN); without one they get 400.</param>
     /// <param name="meterFactory">Creates the <c>PeerConnect.Stun</c> meter; defaults to a meter of the server's own.</param>
+    /// <param name="packetHandler">
+    /// Takes every non-Binding message, indications and ChannelData included (TURN); when set, <paramref name="methodHandler"/> is not consulted.
+    /// </param>
     /// <exception cref="ArgumentException">The options are invalid.</exception>
     public StunServer(
         StunServerOptions options,
         ILoggerFactory? loggerFactory = null,
         TimeProvider? timeProvider = null,
         IStunMethodHandler? methodHandler = null,
-        IMeterFactory? meterFactory = null)
+        IMeterFactory? meterFactory = null,
+        IStunPacketHandler? packetHandler = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
@@ -47,7 +51,7 @@ public sealed class StunServer : IAsyncDisposable
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<StunServer>();
         _time = timeProvider ?? TimeProvider.System;
         _metrics = new StunServerMetrics(meterFactory);
-        _processor = new StunRequestProcessor(options, methodHandler, _metrics, _logger);
+        _processor = new StunRequestProcessor(options, methodHandler, _metrics, _logger, packetHandler);
     }
 
     /// <summary>The UDP endpoints answering plain Binding requests (one per listen address; RFC 5780's alternates are in <see cref="OtherAddresses"/>).</summary>

@@ -252,7 +252,8 @@ public sealed partial class TurnClient : IAsyncDisposable
         }
     }
 
-    private void Dispatch(ReadOnlySpan<byte> datagram, IPEndPoint source)
+    /// <summary>Handles one message from the server; internal so tests can drive it synchronously.</summary>
+    internal void Dispatch(ReadOnlySpan<byte> datagram, IPEndPoint source)
     {
         // Over UDP anyone can send to our port; only the server speaks for the allocation (RFC 8656 §3).
         if (!_reliable && !source.Equals(_options.Server))

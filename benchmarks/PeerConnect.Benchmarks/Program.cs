@@ -1,6 +1,15 @@
 using BenchmarkDotNet.Running;
+using PeerConnect.Benchmarks;
 
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+// Load tools run as verbs; anything else goes to BenchmarkDotNet.
+return args.FirstOrDefault() switch
+{
+    "stun-load" => await StunBindingLoad.RunAsync(args[1..]),
+    _ => RunBenchmarks(args),
+};
 
-/// <summary>Entry point for BenchmarkDotNet.</summary>
-internal sealed partial class Program;
+static int RunBenchmarks(string[] args)
+{
+    BenchmarkSwitcher.FromAssembly(typeof(StunCodecBenchmarks).Assembly).Run(args);
+    return 0;
+}

@@ -147,4 +147,14 @@ public sealed class ClientTransactionTests : IAsyncDisposable
         await Assert.ThrowsAsync<StunTimeoutException>(() => transaction.WaitAsync(Patience));
         Assert.Equal([0L, 100, 300], _transport.Sent.Select(s => (long)(s.At - _start).TotalMilliseconds));
     }
+
+    [Fact]
+    public async Task DisposingTheClientFailsPendingTransactions()
+    {
+        var transaction = _client.BindingAsync(Server);
+
+        await _client.DisposeAsync();
+
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => transaction.WaitAsync(Patience));
+    }
 }

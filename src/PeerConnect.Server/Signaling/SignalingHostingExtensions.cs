@@ -1,13 +1,46 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
 namespace PeerConnect.Server.Signaling;
 
 /// <summary>Registers WebSocket signaling and its HTTP APIs (configuration section <c>PeerConnect:Signaling</c>).</summary>
 internal static class SignalingHostingExtensions
 {
+    private static readonly JsonSerializerOptions IceServerJson = new(JsonSerializerDefaults.Web)
+    {
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
     public static IServiceCollection AddPeerConnectSignaling(this IServiceCollection services, IConfiguration configuration)
     {
-        _ = configuration;
+        services.AddOptions<SignalingOptions>()
+            .Bind(configuration.GetSection(SignalingOptions.SectionName))
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<SignalingOptions>, SignalingOptionsValidator>();
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<ISignalingBackplane, InMemorySignalingBackplane>();
+        services.AddSingleton<SignalingMetrics>();
+        services.AddSingleton<SignalingAuthenticator>();
+        services.AddSingleton<IceServerProvider>();
+        services.AddSingleton<SignalingHub>();
+        services.AddHostedService(sp => sp.GetRequiredService<SignalingHub>());
+        services.AddSingleton<SignalingEndpoint>();
         return services;
     }
 
-    public static WebApplication MapPeerConnectSignaling(this WebApplication app) => app;
+    public static WebApplication MapPeerConnectSignaling(this WebApplication app)
+    {
+        app.UseWebSockets();
+        app.Map("/ws", (HttpContext context, SignalingEndpoint endpoint) => endpoint.HandleAsync(context));
+        app.MapGet("/api/ice-servers", async (HttpContext context, SignalingAuthenticator authenticator, IceServerProvider iceServers) =>
+        {
+            var principal = await authenticator.AuthenticateAsync(context.Request).ConfigureAwait(false);
+            return principal is null
+                ? Results.Unauthorized()
+                : Results.Json(iceServers.For(principal.UserId ?? "anonymous", context.Request.Host), IceServerJson);
+        });
+        return app;
+    }
 }

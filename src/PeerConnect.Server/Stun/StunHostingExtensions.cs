@@ -5,7 +5,12 @@ internal static class StunHostingExtensions
 {
     public static IServiceCollection AddPeerConnectStun(this IServiceCollection services, IConfiguration configuration)
     {
-        _ = configuration;
+        services.AddOptions<TurnListenerOptions>()
+            .Bind(configuration.GetSection(TurnListenerOptions.SectionName))
+            .ValidateOnStart();
+        services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<TurnListenerOptions>, TurnListenerOptionsValidator>();
+        services.AddSingleton<StunListenerService>();
+        services.AddHostedService(sp => sp.GetRequiredService<StunListenerService>());
         return services;
     }
 }

@@ -140,7 +140,7 @@ public sealed class StunClient : IAsyncDisposable
         }
         foreach (var transaction in _pending.Values)
         {
-            transaction.Dispose();
+            transaction.Fail(new ObjectDisposedException(nameof(StunClient)));
         }
         _stopping.Dispose();
     }

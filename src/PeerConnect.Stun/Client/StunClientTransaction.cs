@@ -84,6 +84,16 @@ internal sealed class StunClientTransaction : IDisposable
         }
     }
 
+    /// <summary>Ends the transaction with <paramref name="error"/> unless it already ended.</summary>
+    public void Fail(Exception error)
+    {
+        lock (_lock)
+        {
+            StopLocked();
+            _completion.TrySetException(error);
+        }
+    }
+
     public void Dispose()
     {
         lock (_lock)

@@ -13,8 +13,8 @@ public sealed record StunServerOptions
     /// <summary>The standard STUN/TURN port over TLS (RFC 8489 §9).</summary>
     public const int DefaultTlsPort = 5349;
 
-    /// <summary>Addresses to listen on, each with UDP, TCP and (with a certificate) TLS. Defaults to every IPv4 and IPv6 address.</summary>
-    public IReadOnlyList<IPAddress> ListenAddresses { get; init; } = [IPAddress.Any, IPAddress.IPv6Any];
+    /// <summary>Addresses to listen on, each with UDP, TCP and (with a certificate) TLS. Defaults to every IPv4 and IPv6 address (IPv4 only where the system has no IPv6).</summary>
+    public IReadOnlyList<IPAddress> ListenAddresses { get; init; } = Socket.OSSupportsIPv6 ? [IPAddress.Any, IPAddress.IPv6Any] : [IPAddress.Any];
 
     /// <summary>UDP and TCP port; 0 lets the system choose (read the chosen ports from <see cref="StunServer"/>). Default 3478.</summary>
     public int Port { get; init; } = DefaultPort;

@@ -12,6 +12,8 @@ internal sealed class FakeDatagramTransport(TimeProvider time, IPEndPoint local)
     private readonly Channel<(byte[] Data, IPEndPoint From)> _inbound = Channel.CreateUnbounded<(byte[], IPEndPoint)>();
     private readonly List<SentDatagram> _sent = [];
     private readonly SemaphoreSlim _receiveCalls = new(0);
+    private int _delivered;
+    private int _receiveEntries;
 
     public IPEndPoint LocalEndPoint { get; } = local;
 
@@ -40,7 +42,14 @@ internal sealed class FakeDatagramTransport(TimeProvider time, IPEndPoint local)
         return ValueTask.CompletedTask;
     }
 
-    public void Deliver(byte[] datagram, IPEndPoint from) => _inbound.Writer.TryWrite((datagram, from));
+    public void Deliver(byte[] datagram, IPEndPoint from)
+    {
+        Interlocked.Increment(ref _delivered);
+        _inbound.Writer.TryWrite((datagram, from));
+    }
+
+    /// <summary>True when every delivered datagram has been handled: the reader has come back for one more than were delivered.</summary>
+    public bool AllDelivered => Volatile.Read(ref _receiveEntries) == Volatile.Read(ref _delivered) + 1;
 
     /// <summary>Waits until the reader has asked for <paramref name="count"/> datagrams in all, i.e. handled all but the last.</summary>
     public async Task WaitForReceiveCallsAsync(int count)
@@ -53,6 +62,7 @@ internal sealed class FakeDatagramTransport(TimeProvider time, IPEndPoint local)
 
     public async ValueTask<DatagramReceiveResult> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
+        Interlocked.Increment(ref _receiveEntries);
         _receiveCalls.Release();
         var (data, from) = await _inbound.Reader.ReadAsync(cancellationToken);
         data.AsSpan(0, Math.Min(data.Length, buffer.Length)).CopyTo(buffer.Span);

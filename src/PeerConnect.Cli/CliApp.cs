@@ -1,0 +1,150 @@
+using System.Globalization;
+
+namespace PeerConnect.Cli;
+
+/// <summary>The peerconnect command: argument parsing and dispatch, with the console passed in so tests run it in-process.</summary>
+internal static class CliApp
+{
+    public const string Usage = """
+        Usage: peerconnect stun probe <stun-uri> [--json] [--timeout <duration>]
+
+          <stun-uri>            stun:host[:port][?transport=udp|tcp] or stuns:host[:port] (TLS).
+                                IPv6 literals in brackets: stun:[::1]:3478. Default port 3478 (stuns: 5349).
+          --json                Print the result as JSON.
+          --timeout <duration>  Give up after this long: 3 (seconds), 2.5s or 500ms. Default 3s,
+                                rather than RFC 8489's 39.5 s, so a dead server fails fast. Over UDP
+                                against an RFC 5780 server, each NAT behaviour test gets this long too.
+
+        Prints the mapped (public) address, the server's SOFTWARE and the round-trip time; when the server
+        supports RFC 5780 (OTHER-ADDRESS), also the NAT mapping and filtering behaviour.
+
+        Exit codes:
+          0  success
+          1  unexpected error
+          2  bad arguments or URI
+          3  server unreachable (refused, unresolvable, TLS or connection failure)
+          4  no answer before the timeout
+          5  the server answered with an error or an unusable response
+        """;
+
+    private static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(3);
+
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    {
+        if (args.Length == 0 || args.Any(a => a is "-h" or "--help" or "-?"))
+        {
+            output.WriteLine(Usage);
+            return args.Length == 0 ? ExitCodes.Usage : ExitCodes.Success;
+        }
+        if (args.Length < 2 || args[0] != "stun" || args[1] != "probe")
+        {
+            error.WriteLine($"peerconnect: unknown command '{string.Join(' ', args.Take(2))}'; try peerconnect --help");
+            return ExitCodes.Usage;
+        }
+        if (!TryParseProbeArguments(args[2..], out var uri, out bool json, out var timeout, out string? problem))
+        {
+            error.WriteLine($"peerconnect: {problem}");
+            return ExitCodes.Usage;
+        }
+        try
+        {
+            var report = await StunProbe.RunAsync(uri!, timeout, cancellationToken).ConfigureAwait(false);
+            if (json)
+            {
+                StunProbeOutput.WriteJson(output, report);
+            }
+            else
+            {
+                StunProbeOutput.WriteText(output, report);
+            }
+            return ExitCodes.Success;
+        }
+        catch (ProbeFailedException e)
+        {
+            error.WriteLine($"peerconnect: {e.Message}");
+            return e.ExitCode;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            error.WriteLine("peerconnect: cancelled");
+            return ExitCodes.UnexpectedError;
+        }
+#pragma warning disable CA1031 // The last line of defence of a command-line tool: one line, not a stack trace.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            error.WriteLine($"peerconnect: unexpected error: {e.GetType().Name}: {e.Message.ReplaceLineEndings(" ")}");
+            return ExitCodes.UnexpectedError;
+        }
+    }
+
+    private static bool TryParseProbeArguments(string[] args, out StunUri? uri, out bool json, out TimeSpan timeout, out string? problem)
+    {
+        uri = null;
+        json = false;
+        timeout = DefaultTimeout;
+        problem = null;
+        for (int i = 0; i < args.Length; i++)
+        {
+            string arg = args[i];
+            if (arg == "--json")
+            {
+                json = true;
+            }
+            else if (arg == "--timeout" || arg.StartsWith("--timeout=", StringComparison.Ordinal))
+            {
+                string? value = arg.Length > "--timeout".Length ? arg["--timeout=".Length..] : (i + 1 < args.Length ? args[++i] : null);
+                if (value is null || !TryParseDuration(value, out timeout))
+                {
+                    problem = $"--timeout needs a positive duration such as 3, 2.5s or 500ms, not '{value}'";
+                    return false;
+                }
+            }
+            else if (arg.StartsWith('-'))
+            {
+                problem = $"unknown option '{arg}'; try peerconnect --help";
+                return false;
+            }
+            else if (uri is null)
+            {
+                try
+                {
+                    uri = StunUri.Parse(arg);
+                }
+                catch (FormatException e)
+                {
+                    problem = e.Message;
+                    return false;
+                }
+            }
+            else
+            {
+                problem = $"unexpected argument '{arg}'";
+                return false;
+            }
+        }
+        if (uri is null)
+        {
+            problem = "stun probe needs a STUN URI, e.g. stun:stun.example.org:3478";
+            return false;
+        }
+        return true;
+    }
+
+    private static bool TryParseDuration(string text, out TimeSpan duration)
+    {
+        double scale = 1;
+        if (text.EndsWith("ms", StringComparison.OrdinalIgnoreCase))
+        {
+            scale = 0.001;
+            text = text[..^2];
+        }
+        else if (text.EndsWith('s') || text.EndsWith('S'))
+        {
+            text = text[..^1];
+        }
+        bool ok = double.TryParse(text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double value) && value > 0 && value * scale <= 3600;
+        duration = ok ? TimeSpan.FromSeconds(value * scale) : default;
+        return ok;
+    }
+}

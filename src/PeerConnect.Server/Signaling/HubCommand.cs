@@ -1,0 +1,32 @@
+using PeerConnect.Signaling.Protocol;
+
+namespace PeerConnect.Server.Signaling;
+
+/// <summary>Work for <see cref="SignalingHub"/>'s loop; everything that changes sessions or rooms arrives as one of these.</summary>
+internal abstract record HubCommand;
+
+/// <summary>A new connection, possibly asking to resume a session.</summary>
+internal sealed record AttachCommand(
+    ISignalingConnection Connection,
+    SignalingPrincipal Principal,
+    Func<string, IReadOnlyList<IceServerInfo>> IceServersFor,
+    string? ResumeToken,
+    long LastSeq) : HubCommand;
+
+/// <summary>A decoded client message.</summary>
+internal sealed record InboundCommand(ISignalingConnection Connection, SignalingMessage Message, long ReceivedAt) : HubCommand;
+
+/// <summary>
+/// A client message the connection refused before decoding it (too large, rate limited, malformed). With a close
+/// status, the connection closes after the error, and after anything the hub queued for it earlier.
+/// </summary>
+internal sealed record RejectCommand(ISignalingConnection Connection, ErrorMessage Error, int? CloseStatus = null, string? CloseReason = null) : HubCommand;
+
+/// <summary>The connection is gone; <paramref name="EndSession"/> when the client closed normally rather than dropped.</summary>
+internal sealed record DetachCommand(ISignalingConnection Connection, bool EndSession) : HubCommand;
+
+/// <summary>A delivery from the backplane for a local session.</summary>
+internal sealed record DeliverCommand(SignalingDelivery Delivery) : HubCommand;
+
+/// <summary>The resume window of an away session ended.</summary>
+internal sealed record ExpireCommand(SignalingSession Session, long AwayGeneration) : HubCommand;

@@ -1,0 +1,38 @@
+namespace PeerConnect.Server.Signaling;
+
+/// <summary>Signaling log messages; event ids 7000–7099 are stable.</summary>
+internal static partial class SignalingLog
+{
+    [LoggerMessage(7000, LogLevel.Debug, "Session {SessionId} started for user {UserId}")]
+    public static partial void SessionStarted(ILogger logger, string sessionId, string userId);
+
+    [LoggerMessage(7001, LogLevel.Debug, "Session {SessionId} resumed from sequence {LastSeq}, replaying {Count} messages")]
+    public static partial void SessionResumed(ILogger logger, string sessionId, long lastSeq, int count);
+
+    [LoggerMessage(7002, LogLevel.Debug, "Session {SessionId} lost its connection; holding it for {Window}")]
+    public static partial void SessionAway(ILogger logger, string sessionId, TimeSpan window);
+
+    [LoggerMessage(7003, LogLevel.Debug, "Session {SessionId} ended ({Reason})")]
+    public static partial void SessionEnded(ILogger logger, string sessionId, string reason);
+
+    [LoggerMessage(7004, LogLevel.Information, "Resume refused: {Why}")]
+    public static partial void ResumeRefused(ILogger logger, string why);
+
+    [LoggerMessage(7010, LogLevel.Information, "Refused WebSocket from origin {Origin}")]
+    public static partial void OriginRefused(ILogger logger, string origin);
+
+    [LoggerMessage(7011, LogLevel.Information, "Refused WebSocket: {Why}")]
+    public static partial void ConnectionRefused(ILogger logger, string why);
+
+    [LoggerMessage(7012, LogLevel.Debug, "Closing connection: {Code} {Reason}")]
+    public static partial void Closing(ILogger logger, int code, string reason);
+
+    [LoggerMessage(7020, LogLevel.Debug, "Client sent a bad message: {Detail}")]
+    public static partial void BadMessage(ILogger logger, string detail);
+
+    [LoggerMessage(7030, LogLevel.Error, "Signaling hub failed processing {Command}")]
+    public static partial void HubFailure(ILogger logger, Exception exception, string command);
+
+    [LoggerMessage(7031, LogLevel.Debug, "WebSocket connection ended with an error")]
+    public static partial void ConnectionFailed(ILogger logger, Exception exception);
+}

@@ -1,0 +1,64 @@
+using PeerConnect.Signaling.Protocol;
+
+namespace PeerConnect.Server.Signaling;
+
+/// <summary>A sequenced message kept until the client acknowledges it, with what an expiry notice needs.</summary>
+internal sealed record HeldMessage(SignalingMessage Message, string? SenderSessionId, long? SenderRef, long RelayStart);
+
+/// <summary>
+/// One peer's state. Owned by <see cref="SignalingHub"/>'s loop: nothing else reads or writes it, so it has no locks.
+/// It outlives its connection for the resume window.
+/// </summary>
+internal sealed class SignalingSession(string id, string userId, SignalingPrincipal principal)
+{
+    private readonly Queue<HeldMessage> _unacked = new();
+
+    public string Id { get; } = id;
+
+    public string UserId { get; } = userId;
+
+    public SignalingPrincipal Principal { get; } = principal;
+
+    public required string ResumeToken { get; set; }
+
+    /// <summary>The live connection, or <see langword="null"/> while waiting for a resume.</summary>
+    public ISignalingConnection? Connection { get; set; }
+
+    /// <summary>Counts connection losses, so a late expiry from an earlier absence is told apart from the current one.</summary>
+    public long AwayGeneration { get; set; }
+
+    /// <summary>Fires the end of the resume window while the session is away.</summary>
+    public ITimer? ExpiryTimer { get; set; }
+
+    /// <summary>The last sequence number given out.</summary>
+    public long LastSeq { get; private set; }
+
+    /// <summary>Everything up to here was acknowledged and forgotten.</summary>
+    public long Acked { get; private set; }
+
+    public HashSet<string> Rooms { get; } = new(StringComparer.Ordinal);
+
+    public int UnackedCount => _unacked.Count;
+
+    public IEnumerable<HeldMessage> Unacked => _unacked;
+
+    /// <summary>Gives the message the next sequence number and holds it until acknowledged.</summary>
+    public HeldMessage Hold(SignalingMessage message, string? senderSessionId, long? senderRef, long relayStart)
+    {
+        var held = new HeldMessage(message with { Seq = ++LastSeq }, senderSessionId, senderRef, relayStart);
+        _unacked.Enqueue(held);
+        return held;
+    }
+
+    /// <summary>Forgets messages up to <paramref name="through"/>; values past the last sequence number are clamped.</summary>
+    public void Acknowledge(long through)
+    {
+        through = Math.Min(through, LastSeq);
+        while (_unacked.TryPeek(out var oldest) && oldest.Message.Seq <= through)
+        {
+            _unacked.Dequeue();
+        }
+
+        Acked = Math.Max(Acked, through);
+    }
+}

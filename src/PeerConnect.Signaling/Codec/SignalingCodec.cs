@@ -1,0 +1,69 @@
+using System.Net.WebSockets;
+using PeerConnect.Signaling.Protocol;
+
+namespace PeerConnect.Signaling.Codec;
+
+/// <summary>One encoding of the signaling messages: JSON in text frames or CBOR in binary frames.</summary>
+public abstract class SignalingCodec
+{
+    private protected SignalingCodec()
+    {
+    }
+
+    /// <summary>JSON (<see cref="SignalingSubprotocols.Json"/>).</summary>
+    public static SignalingCodec Json { get; } = new JsonSignalingCodec();
+
+    /// <summary>CBOR (<see cref="SignalingSubprotocols.Cbor"/>).</summary>
+    public static SignalingCodec Cbor { get; } = new CborSignalingCodec();
+
+    /// <summary>The WebSocket subprotocol that selects this encoding.</summary>
+    public abstract string Subprotocol { get; }
+
+    /// <summary>The frame type messages travel in.</summary>
+    public abstract WebSocketMessageType FrameType { get; }
+
+    /// <summary>The codec for a negotiated subprotocol; JSON when none was negotiated; <see langword="null"/> if unknown.</summary>
+    public static SignalingCodec? ForSubprotocol(string? subprotocol) => subprotocol switch
+    {
+        null or "" or SignalingSubprotocols.Json => Json,
+        SignalingSubprotocols.Cbor => Cbor,
+        _ => null,
+    };
+
+    /// <summary>Encodes one message as one frame's payload.</summary>
+    public byte[] Encode(SignalingMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        return Write(MessageWriter.ToWire(message));
+    }
+
+    /// <summary>Decodes one frame's payload.</summary>
+    /// <exception cref="SignalingProtocolException">The payload is not a valid message.</exception>
+    public SignalingMessage Decode(ReadOnlyMemory<byte> payload) => MessageReader.FromWire(Read(payload));
+
+    private protected abstract byte[] Write(WireMap map);
+
+    private protected abstract WireMap Read(ReadOnlyMemory<byte> payload);
+
+    private sealed class JsonSignalingCodec : SignalingCodec
+    {
+        public override string Subprotocol => SignalingSubprotocols.Json;
+
+        public override WebSocketMessageType FrameType => WebSocketMessageType.Text;
+
+        private protected override byte[] Write(WireMap map) => JsonWire.Write(map);
+
+        private protected override WireMap Read(ReadOnlyMemory<byte> payload) => JsonWire.Read(payload.Span);
+    }
+
+    private sealed class CborSignalingCodec : SignalingCodec
+    {
+        public override string Subprotocol => SignalingSubprotocols.Cbor;
+
+        public override WebSocketMessageType FrameType => WebSocketMessageType.Binary;
+
+        private protected override byte[] Write(WireMap map) => CborWire.Write(map);
+
+        private protected override WireMap Read(ReadOnlyMemory<byte> payload) => CborWire.Read(payload);
+    }
+}

@@ -62,7 +62,7 @@ public sealed record IceAgentOptions
     /// </summary>
     public IceTransportPolicy TransportPolicy { get; init; } = IceTransportPolicy.All;
 
-    /// <summary>Resolves remote <c>*.local</c> candidates; null drops them.</summary>
+    /// <summary>Resolves remote <c>*.local</c> candidates, e.g. <see cref="Mdns.MulticastDnsResolver"/> (RFC 6762 one-shot queries); null drops them.</summary>
     public IIceHostNameResolver? HostNameResolver { get; init; }
 
     /// <summary>How long a remote host name may take to resolve before its candidate is dropped. Default 5 s.</summary>

@@ -7,6 +7,7 @@ internal static class CliApp
 {
     public const string Usage = """
         Usage: peerconnect stun probe <stun-uri> [--json] [--timeout <duration>]
+               peerconnect doctor [--ice-servers <file-or-url>] [--token <jwt>] [--json] [--timeout <duration>]
 
           <stun-uri>            stun:host[:port][?transport=udp|tcp] or stuns:host[:port] (TLS).
                                 IPv6 literals in brackets: stun:[::1]:3478. Default port 3478 (stuns: 5349).
@@ -18,6 +19,16 @@ internal static class CliApp
         Prints the mapped (public) address, the server's SOFTWARE and the round-trip time; when the server
         supports RFC 5780 (OTHER-ADDRESS), also the NAT mapping and filtering behaviour.
 
+        doctor: what an ICE agent on this machine would gather, server by server.
+          --ice-servers <file-or-url>  An RTCIceServer list as GET /api/ice-servers returns it:
+                                [{"urls":["stun:host:3478","turn:host:3478?transport=tcp"],
+                                  "username":"...","credential":"..."}]
+                                A file, or an http(s) URL fetched with --token as a Bearer token.
+          --token <jwt>         Signaling token for an --ice-servers URL.
+          Prints host addresses; per STUN server the srflx address, round trip and NAT behaviour; per TURN
+          server whether authentication was accepted, the relay and srflx addresses and the Allocate time;
+          then what that means for calls. --timeout applies to each server.
+
         Exit codes:
           0  success
           1  unexpected error
@@ -25,6 +36,7 @@ internal static class CliApp
           3  server unreachable (refused, unresolvable, TLS or connection failure)
           4  no answer before the timeout
           5  the server answered with an error or an unusable response
+          6  a TURN server rejected the username or credential (doctor)
         """;
 
     private static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(3);
@@ -36,6 +48,11 @@ internal static class CliApp
             output.WriteLine(Usage);
             return args.Length == 0 ? ExitCodes.Usage : ExitCodes.Success;
         }
+        if (args[0] == "doctor")
+        {
+            return await RunDoctorAsync(args[1..], output, error, cancellationToken).ConfigureAwait(false);
+        }
+
         if (args.Length < 2 || args[0] != "stun" || args[1] != "probe")
         {
             error.WriteLine($"peerconnect: unknown command '{string.Join(' ', args.Take(2))}'; try peerconnect --help");
@@ -58,6 +75,81 @@ internal static class CliApp
                 StunProbeOutput.WriteText(output, report);
             }
             return ExitCodes.Success;
+        }
+        catch (ProbeFailedException e)
+        {
+            error.WriteLine($"peerconnect: {e.Message}");
+            return e.ExitCode;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            error.WriteLine("peerconnect: cancelled");
+            return ExitCodes.UnexpectedError;
+        }
+#pragma warning disable CA1031 // The last line of defence of a command-line tool: one line, not a stack trace.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            error.WriteLine($"peerconnect: unexpected error: {e.GetType().Name}: {e.Message.ReplaceLineEndings(" ")}");
+            return ExitCodes.UnexpectedError;
+        }
+    }
+
+    private static async Task<int> RunDoctorAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    {
+        string? source = null, token = null;
+        bool json = false;
+        TimeSpan timeout = DefaultTimeout;
+        for (int i = 0; i < args.Length; i++)
+        {
+            string arg = args[i];
+            string? Value() => i + 1 < args.Length ? args[++i] : null;
+            switch (arg)
+            {
+                case "--json":
+                    json = true;
+                    break;
+                case "--ice-servers":
+                    source = Value();
+                    if (source is null)
+                    {
+                        error.WriteLine("peerconnect: --ice-servers needs a file or an http(s) URL");
+                        return ExitCodes.Usage;
+                    }
+
+                    break;
+                case "--token":
+                    token = Value();
+                    break;
+                case "--timeout":
+                    string? value = Value();
+                    if (value is null || !TryParseDuration(value, out timeout))
+                    {
+                        error.WriteLine($"peerconnect: --timeout needs a positive duration such as 3, 2.5s or 500ms, not '{value}'");
+                        return ExitCodes.Usage;
+                    }
+
+                    break;
+                default:
+                    error.WriteLine($"peerconnect: unexpected argument '{arg}' for doctor; try peerconnect --help");
+                    return ExitCodes.Usage;
+            }
+        }
+
+        try
+        {
+            var servers = source is null ? [] : await IceServerList.LoadAsync(source, token, timeout, cancellationToken).ConfigureAwait(false);
+            var report = await Doctor.RunAsync(source, servers, timeout, configureTurn: null, cancellationToken).ConfigureAwait(false);
+            if (json)
+            {
+                DoctorOutput.WriteJson(output, report);
+            }
+            else
+            {
+                DoctorOutput.WriteText(output, report);
+            }
+
+            return report.ExitCode;
         }
         catch (ProbeFailedException e)
         {

@@ -9,4 +9,5 @@ internal static class ExitCodes
     public const int Unreachable = 3;
     public const int Timeout = 4;
     public const int ServerError = 5;
+    public const int AuthenticationFailed = 6;
 }

@@ -68,7 +68,7 @@ internal static class StunProbeOutput
         output.WriteLine(System.Text.Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length));
     }
 
-    private static string Describe(NatMappingBehavior mapping) => mapping switch
+    internal static string Describe(NatMappingBehavior mapping) => mapping switch
     {
         NatMappingBehavior.NoNat => "none (not behind a NAT: the mapped address is the local address)",
         NatMappingBehavior.EndpointIndependent => "endpoint-independent (the same public address for every destination)",
@@ -76,14 +76,14 @@ internal static class StunProbeOutput
         _ => "address-and-port-dependent (a new public address for each destination IP and port: symmetric NAT)",
     };
 
-    private static string Describe(NatFilteringBehavior filtering) => filtering switch
+    internal static string Describe(NatFilteringBehavior filtering) => filtering switch
     {
         NatFilteringBehavior.EndpointIndependent => "endpoint-independent (anyone may send to the mapped address)",
         NatFilteringBehavior.AddressDependent => "address-dependent (only IPs you have sent to may answer)",
         _ => "address-and-port-dependent (only IP:port pairs you have sent to may answer)",
     };
 
-    private static string Name(NatMappingBehavior mapping) => mapping switch
+    internal static string Name(NatMappingBehavior mapping) => mapping switch
     {
         NatMappingBehavior.NoNat => "no-nat",
         NatMappingBehavior.EndpointIndependent => "endpoint-independent",
@@ -91,7 +91,7 @@ internal static class StunProbeOutput
         _ => "address-and-port-dependent",
     };
 
-    private static string Name(NatFilteringBehavior filtering) => filtering switch
+    internal static string Name(NatFilteringBehavior filtering) => filtering switch
     {
         NatFilteringBehavior.EndpointIndependent => "endpoint-independent",
         NatFilteringBehavior.AddressDependent => "address-dependent",

@@ -28,7 +28,10 @@ public sealed partial class IceAgent
 
         _gatheringStarted = true;
         SetGatheringState(IceGatheringState.Gathering);
-        var addresses = _options.HostAddresses ?? _options.SocketFactory.GetHostAddresses(_options.IncludeLoopback);
+        // W3C iceTransportPolicy "relay": no host base at all, so neither host nor server-reflexive candidates.
+        var addresses = _options.TransportPolicy == IceTransportPolicy.Relay
+            ? []
+            : _options.HostAddresses ?? _options.SocketFactory.GetHostAddresses(_options.IncludeLoopback);
         for (int i = 0; i < addresses.Count; i++)
         {
             var transport = _options.SocketFactory.BindUdp(addresses[i]);

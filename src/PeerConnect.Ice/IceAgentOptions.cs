@@ -55,7 +55,14 @@ public sealed record IceAgentOptions
     /// <summary>TURN allocations asked for relayed candidates (RFC 8445 §5.1.1.2).</summary>
     public IReadOnlyList<IIceRelayProvider> RelayProviders { get; init; } = [];
 
-    /// <summary>Resolves remote <c>*.local</c> candidates; null drops them.</summary>
+    /// <summary>
+    /// Which local candidates are gathered, as the W3C <c>iceTransportPolicy</c>: <see cref="IceTransportPolicy.Relay"/>
+    /// gathers relayed candidates only (no host or server-reflexive ones), so the peer never learns a local address.
+    /// Default <see cref="IceTransportPolicy.All"/>.
+    /// </summary>
+    public IceTransportPolicy TransportPolicy { get; init; } = IceTransportPolicy.All;
+
+    /// <summary>Resolves remote <c>*.local</c> candidates, e.g. <see cref="Mdns.MulticastDnsResolver"/> (RFC 6762 one-shot queries); null drops them.</summary>
     public IIceHostNameResolver? HostNameResolver { get; init; }
 
     /// <summary>How long a remote host name may take to resolve before its candidate is dropped. Default 5 s.</summary>
@@ -101,6 +108,15 @@ public sealed record IceAgentOptions
         ArgumentNullException.ThrowIfNull(SocketFactory);
         ArgumentNullException.ThrowIfNull(StunServers);
         ArgumentNullException.ThrowIfNull(RelayProviders);
+        if (!Enum.IsDefined(TransportPolicy))
+        {
+            throw new ArgumentException("TransportPolicy is not a known policy.");
+        }
+
+        if (TransportPolicy == IceTransportPolicy.Relay && (Lite || RelayProviders.Count == 0))
+        {
+            throw new ArgumentException("The relay transport policy needs at least one relay provider and a full (not lite) agent.");
+        }
     }
 
     private static void Positive(TimeSpan value, string name)

@@ -22,6 +22,15 @@ public enum IceGatheringState
     Complete,
 }
 
+/// <summary>Which local candidates the agent gathers, shaped like the W3C <c>RTCIceTransportPolicy</c>.</summary>
+public enum IceTransportPolicy
+{
+    /// <summary>Host, server-reflexive and relayed candidates.</summary>
+    All,
+    /// <summary>Relayed candidates only: every path goes through TURN.</summary>
+    Relay,
+}
+
 /// <summary>Connectivity, shaped like the W3C <c>RTCIceConnectionState</c>.</summary>
 public enum IceConnectionState
 {

@@ -3,11 +3,15 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using PeerConnect.Ice;
 using PeerConnect.Ice.Candidates;
+using PeerConnect.Ice.Servers;
 using PeerConnect.Stun.Server;
+using PeerConnect.Turn.Server;
 
 // Runs one role of the NAT lab inside a network namespace (ip netns exec NS dotnet PeerConnect.NatLab.Helper.dll ...):
-//   stun ADDRESS PORT                          a STUN server (our library's) until stdin closes
-//   agent controlling|controlled STUN_ENDPOINT an ICE agent; signalling is JSON lines on stdin/stdout
+//   stun ADDRESS PORT [USER PASSWORD]          a STUN server (our library's) until stdin closes; with a user, also our
+//                                              TURN server on the same listener (UDP and TCP), relaying from ADDRESS
+//   agent controlling|controlled STUN_ENDPOINT [TURN_URI USER PASSWORD]
+//                                              an ICE agent; signalling is JSON lines on stdin/stdout
 var output = Console.Out;
 var gate = new object();
 void Emit(object message)
@@ -23,13 +27,27 @@ switch (args[0])
 {
     case "stun":
     {
-        await using var server = new StunServer(new StunServerOptions
-        {
-            ListenAddresses = [IPAddress.Parse(args[1])],
-            Port = int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture),
-            EnableTcp = false,
-            ReceiveLoops = 1,
-        });
+        var address = IPAddress.Parse(args[1]);
+        await using var turn = args.Length >= 5
+            ? new TurnServer(new TurnServerOptions
+            {
+                Users = new Dictionary<string, string> { [args[3]] = args[4] },
+                RelayAddress = address,
+                // The lab's public side is 203.0.113.0/24, a documentation range the server refuses as a peer by
+                // default (RFC 8656 §21.3); relayed addresses (the server's own) are on it too, for relay-to-relay pairs.
+                AllowedPeerRanges = ["203.0.113.0/24"],
+            })
+            : null;
+        await using var server = new StunServer(
+            new StunServerOptions
+            {
+                ListenAddresses = [address],
+                Port = int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture),
+                // TURN over TCP for the side whose UDP is blocked.
+                EnableTcp = turn is not null,
+                ReceiveLoops = 1,
+            },
+            packetHandler: turn is null ? null : new TurnPacketHandler(turn));
         await server.StartAsync();
         Emit(new { type = "ready" });
         await Console.In.ReadToEndAsync();
@@ -47,6 +65,11 @@ switch (args[0])
             CheckRetransmissionTimeout = TimeSpan.FromMilliseconds(200),
             MaxCheckTransmissions = 5,
         };
+        if (args.Length >= 6)
+        {
+            options = await IceServer.ConfigureAsync(options, [new IceServer([args[3]], args[4], args[5])]);
+        }
+
         await using var agent = new IceAgent(options);
         var selected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         agent.CandidateGathered += c => Emit(c is null ? new { type = "end" } : new { type = "candidate", line = c.ToString() });
@@ -121,6 +144,6 @@ switch (args[0])
     }
 
     default:
-        Console.Error.WriteLine("usage: stun ADDRESS PORT | agent controlling|controlled STUN_ENDPOINT");
+        Console.Error.WriteLine("usage: stun ADDRESS PORT [USER PASSWORD] | agent controlling|controlled STUN_ENDPOINT [TURN_URI USER PASSWORD]");
         return 2;
 }

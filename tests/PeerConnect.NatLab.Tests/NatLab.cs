@@ -21,17 +21,29 @@ internal sealed class NatLab : IAsyncDisposable
 
     public LabProcess B { get; private set; } = null!;
 
-    public static async Task<NatLab> StartAsync(string natA, string natB, CancellationToken cancellationToken)
+    public const string TurnUser = "lab";
+    public const string TurnPassword = "lab-password";
+
+    /// <summary>Builds the lab and starts the server and both agents.</summary>
+    /// <param name="natA">NAT kind in front of A (natlab.sh).</param>
+    /// <param name="natB">NAT kind in front of B.</param>
+    /// <param name="cancellationToken">Bounds the start.</param>
+    /// <param name="turnA">TURN URI A allocates on (our TURN server runs beside STUN when either side has one); null for none.</param>
+    /// <param name="turnB">TURN URI B allocates on; null for none.</param>
+    public static async Task<NatLab> StartAsync(string natA, string natB, CancellationToken cancellationToken, string? turnA = null, string? turnB = null)
     {
         var lab = new NatLab();
         try
         {
             await lab.RunScriptAsync("up", natA, natB);
             lab._up = true;
-            var stun = lab.Start($"pc{lab._id}-pub", "stun", "stun", StunAddress, "3478");
+            bool turn = turnA is not null || turnB is not null;
+            var stun = turn
+                ? lab.Start($"pc{lab._id}-pub", "stun", "stun", StunAddress, "3478", TurnUser, TurnPassword)
+                : lab.Start($"pc{lab._id}-pub", "stun", "stun", StunAddress, "3478");
             await stun.WaitForAsync(m => (string?)m["type"] == "ready", cancellationToken);
-            lab.A = lab.Start($"pc{lab._id}-a", "A", "agent", "controlling", StunAddress + ":3478");
-            lab.B = lab.Start($"pc{lab._id}-b", "B", "agent", "controlled", StunAddress + ":3478");
+            lab.A = lab.Start($"pc{lab._id}-a", "A", AgentArguments("controlling", turnA));
+            lab.B = lab.Start($"pc{lab._id}-b", "B", AgentArguments("controlled", turnB));
             _ = Relay(lab.A, lab.B);
             _ = Relay(lab.B, lab.A);
             return lab;
@@ -64,6 +76,11 @@ internal sealed class NatLab : IAsyncDisposable
             await RunScriptAsync("down");
         }
     }
+
+    private static string[] AgentArguments(string role, string? turn) =>
+        turn is null
+            ? ["agent", role, StunAddress + ":3478"]
+            : ["agent", role, StunAddress + ":3478", turn, TurnUser, TurnPassword];
 
     private static async Task Relay(LabProcess from, LabProcess to)
     {

@@ -38,14 +38,57 @@ public class NatTraversalTests
     }
 
     [Fact]
-    public async Task PortRestrictedConeAndSymmetricFailWithoutARelay()
+    public async Task PortRestrictedConeAndSymmetricConnectThroughTurn()
     {
         // MASQUERADE + conntrack filters by address and port: B's checks come from ports A never sent to, and A's
-        // checks go to B's STUN mapping, which only lets the STUN server in. No direct pair can work: this case needs
-        // TURN, which is added when the TURN client lands; until then the agents must report failed, not hang.
+        // checks go to B's STUN mapping, which only lets the STUN server in. No direct pair can work (RFC 4787 §5:
+        // address-and-port-dependent filtering against address-and-port-dependent mapping), so the path is a
+        // relayed candidate on our TURN server: its permissions are per IP (RFC 8656 §9), so whichever new port B's
+        // NAT picks towards the relay is let through.
         using var cts = Timeout();
-        await using var lab = await NatLab.StartAsync("cone", "symmetric", cts.Token);
-        await lab.A.WaitForAsync(m => (string?)m["type"] == "state" && (string?)m["state"] == "Failed", cts.Token);
-        Assert.DoesNotContain(lab.A.Seen, m => (string?)m["type"] == "selected");
+        await using var lab = await NatLab.StartAsync("cone", "symmetric", cts.Token, TurnUdp, TurnUdp);
+        var (a, b) = await lab.ConnectedAsync(cts.Token);
+        AssertRelayed(a, b);
+    }
+
+    [Fact]
+    public async Task BothSymmetricConnectThroughTurn()
+    {
+        // Each NAT gives every destination a new random port: server-reflexive addresses are useless to the peer
+        // and each side's checks arrive from ports the other never sent to. Only TURN works.
+        using var cts = Timeout();
+        await using var lab = await NatLab.StartAsync("symmetric", "symmetric", cts.Token, TurnUdp, TurnUdp);
+        var (a, b) = await lab.ConnectedAsync(cts.Token);
+        AssertRelayed(a, b);
+    }
+
+    [Fact]
+    public async Task UdpBlockedOnOneSideConnectsThroughTurnOverTcp()
+    {
+        // A's router drops every UDP datagram from A's network (natlab.sh udpblock): no host, server-reflexive or
+        // UDP TURN path exists for A. Its only candidate that can carry anything is relayed over TCP to the TURN
+        // server (RFC 8656 §3.1); B reaches that relayed address over plain UDP.
+        using var cts = Timeout();
+        await using var lab = await NatLab.StartAsync("udpblock", "cone", cts.Token, TurnTcp, TurnUdp);
+        var (a, b) = await lab.ConnectedAsync(cts.Token);
+        Assert.Equal("relay", (string?)a["localType"]);
+        Assert.StartsWith(NatLab.StunAddress + ":", (string?)a["local"], StringComparison.Ordinal);
+        Assert.Equal("relay", (string?)b["remoteType"]);
+        Assert.Equal((string?)a["local"], (string?)b["remote"]);
+    }
+
+    private const string TurnUdp = "turn:" + NatLab.StunAddress + ":3478";
+    private const string TurnTcp = "turn:" + NatLab.StunAddress + ":3478?transport=tcp";
+
+    /// <summary>Each side's selected pair has a relayed end, on our TURN server's address.</summary>
+    private static void AssertRelayed(System.Text.Json.Nodes.JsonObject a, System.Text.Json.Nodes.JsonObject b)
+    {
+        foreach (var side in new[] { a, b })
+        {
+            string? localType = (string?)side["localType"], remoteType = (string?)side["remoteType"];
+            Assert.True(localType == "relay" || remoteType == "relay", $"no relayed end in {side.ToJsonString()}");
+            string? relayed = localType == "relay" ? (string?)side["local"] : (string?)side["remote"];
+            Assert.StartsWith(NatLab.StunAddress + ":", relayed, StringComparison.Ordinal);
+        }
     }
 }

@@ -29,7 +29,7 @@ public sealed record IceRelayAllocation(IDatagramTransport Transport, IPEndPoint
 /// <summary>Makes relayed candidates: a TURN client behind the agent, or an in-memory relay in tests.</summary>
 public interface IIceRelayProvider
 {
-    /// <summary>Allocates a relayed address; null when the server refused or did not answer.</summary>
+    /// <summary>Allocates a relayed address; null or an exception (logged by the agent) when the server refused or did not answer.</summary>
     /// <param name="cancellationToken">Cancelled when the agent closes or restarts gathering.</param>
     ValueTask<IceRelayAllocation?> AllocateAsync(CancellationToken cancellationToken);
 }

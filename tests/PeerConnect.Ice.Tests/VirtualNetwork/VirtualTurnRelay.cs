@@ -6,7 +6,11 @@ using PeerConnect.Stun.Transport;
 namespace PeerConnect.Ice.Tests.VirtualNetwork;
 
 /// <summary>
-/// A stand-in for a TURN server until the real TurnClient/TurnRelayTransport land on main: it keeps what ICE
+/// A stand-in for a TURN server, kept for the in-memory virtual network only. The real TurnClient and TurnServer
+/// run on real sockets (TurnClient's constructor over an arbitrary transport is internal to PeerConnect.Turn, and the
+/// server's relay sockets are kernel UDP sockets), while the NAT matrix here runs on virtual hosts and a fake clock.
+/// The real ones are covered by TurnRelayLoopbackTests (UDP/TCP/TLS on 127.0.0.1) and the NAT lab's relay cases.
+/// The stand-in keeps what ICE
 /// depends on — a relayed address on a public host, IP-only permissions installed by sending (RFC 8656 §9), and
 /// traffic to and from the client through the client's NAT — and none of TURN's wire format or authentication.
 /// Frames between client and relay, private to the two test classes:

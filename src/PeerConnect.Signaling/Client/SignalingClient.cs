@@ -34,6 +34,7 @@ public sealed class SignalingClient : IAsyncDisposable
     private readonly SemaphoreSlim _sendGate = new(1, 1);
     private readonly Queue<SignalingMessage> _unacked = new();
     private long _clientSeq;
+    private long _sessionEpoch;
     private TaskCompletionSource<SignalingLink> _linkReady = NewLinkSource();
     private string? _resumeToken;
     private long _lastSeq;
@@ -266,6 +267,7 @@ public sealed class SignalingClient : IAsyncDisposable
     /// </summary>
     private async Task SendAsync(SignalingMessage message, CancellationToken cancellationToken)
     {
+        var epoch = 0L;
         while (true)
         {
             Task<SignalingLink> ready;
@@ -288,8 +290,21 @@ public sealed class SignalingClient : IAsyncDisposable
                 }
 
                 var askForAck = false;
+                if (message.ClientSeq is not null)
+                {
+                    if (epoch == _sessionEpoch)
+                    {
+                        // A retry after a local failure on a resumed session: the resume resent it (or the server had it).
+                        return;
+                    }
+
+                    // The session was replaced: number it again, after anything the new session has already seen.
+                    message = message with { ClientSeq = null };
+                }
+
                 if (message.ClientSeq is null)
                 {
+                    epoch = _sessionEpoch;
                     message = message with { ClientSeq = ++_clientSeq };
                     askForAck = Remember(message);
                 }
@@ -308,7 +323,7 @@ public sealed class SignalingClient : IAsyncDisposable
             }
             catch (Exception e) when (e is WebSocketException or ObjectDisposedException or IOException && !_closing)
             {
-                // The frame did not go out; send it on the next connection (the server ignores it if a resume resent it).
+                // The frame may not have gone out: a resume resends it; a new session gets it numbered again and sent.
                 link.Abort();
                 Unpublish(link);
             }
@@ -359,6 +374,7 @@ public sealed class SignalingClient : IAsyncDisposable
             if (!welcome.Resumed)
             {
                 _unacked.Clear();
+                _sessionEpoch++;
                 return;
             }
 

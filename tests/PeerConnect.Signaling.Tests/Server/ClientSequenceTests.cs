@@ -71,6 +71,37 @@ public sealed class ClientSequenceTests
     [Theory]
     [InlineData(SignalingSubprotocols.Json)]
     [InlineData(SignalingSubprotocols.Cbor)]
+    public async Task AJoinWrittenIntoADeadConnectionIsAnsweredAfterTheResume(string encoding)
+    {
+        await using var server = SignalingServer.Start();
+        await using var alice = await server.ConnectAsync(encoding);
+        await using var bob = await server.ConnectAsync(encoding);
+        await using var bobInbox = new Inbox(bob);
+        await bob.JoinAsync("late");
+        var written = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        alice.DropOutgoing = message =>
+        {
+            written.TrySetResult();
+            return message is JoinMessage;
+        };
+
+        var join = alice.JoinAsync("late", "Alice");
+        await written.Task.WaitAsync(Timeouts.Generous);
+        alice.DropOutgoing = null;
+        alice.AbortConnection();
+
+        var members = await join.WaitAsync(Timeouts.Generous);
+        Assert.Equal(bob.SessionId, Assert.Single(members).Id);
+        Assert.Equal(alice.SessionId, (await bobInbox.NextAsync<PeerJoinedMessage>()).Peer.Id);
+
+        // Exactly one join happened: the next thing Bob hears from Alice is her signal, not a second peer-joined.
+        await alice.SendSignalAsync(bob.SessionId!, App(1));
+        Assert.IsType<SignalMessage>(await bobInbox.NextAsync<SignalingMessage>());
+    }
+
+    [Theory]
+    [InlineData(SignalingSubprotocols.Json)]
+    [InlineData(SignalingSubprotocols.Cbor)]
     public async Task ARawClientsResentMessagesAreProcessedOnceAndAcknowledged(string encoding)
     {
         await using var server = SignalingServer.Start();

@@ -212,7 +212,10 @@ internal sealed class SignalingHub : IHostedService, IDisposable
             (long)_options.IdleTimeout.TotalMilliseconds,
             (long)_options.ResumeWindow.TotalMilliseconds,
             _options.MaxMessageBytes,
-            iceServers) { Seq = session.LastSeq };
+            iceServers) { Seq = session.LastSeq, Ack = ClientAck(session) };
+
+    /// <summary>What <c>welcome</c> and <c>pong</c> carry as <c>ack</c>: absent until the client numbers a message, so clients that do not see no change.</summary>
+    private static long? ClientAck(SignalingSession session) => session.ClientSeq > 0 ? session.ClientSeq : null;
 
     private async ValueTask DetachAsync(DetachCommand command)
     {
@@ -301,11 +304,23 @@ internal sealed class SignalingHub : IHostedService, IDisposable
 
         var message = command.Message;
         _metrics.MessagesReceived.Add(1, new KeyValuePair<string, object?>("type", message.Type));
+        if (message is JoinMessage or LeaveMessage or SignalMessage && message.ClientSeq is { } clientSeq)
+        {
+            if (clientSeq <= session.ClientSeq)
+            {
+                // A resend of something already processed (the client could not know the first copy arrived).
+                SignalingLog.DuplicateIgnored(_logger, session.Id, clientSeq, session.ClientSeq);
+                return;
+            }
+
+            session.ClientSeq = clientSeq;
+        }
+
         switch (message)
         {
             case PingMessage ping:
                 Acknowledge(session, ping.Ack);
-                command.Connection.Send(new PongMessage { Seq = session.LastSeq });
+                command.Connection.Send(new PongMessage(ClientAck(session)) { Seq = session.LastSeq });
                 break;
             case PongMessage pong:
                 Acknowledge(session, pong.Ack);
@@ -447,7 +462,7 @@ internal sealed class SignalingHub : IHostedService, IDisposable
             return;
         }
 
-        var relayed = signal with { From = session.Id, To = null, Id = null, Seq = null };
+        var relayed = signal with { From = session.Id, To = null, Id = null, Seq = null, ClientSeq = null };
         await PublishAsync(new SignalingDelivery(target.Id, relayed, session.Id, signal.Id, receivedAt)).ConfigureAwait(false);
     }
 

@@ -30,6 +30,9 @@ internal static partial class SignalingLog
     [LoggerMessage(7020, LogLevel.Debug, "Client sent a bad message: {Detail}")]
     public static partial void BadMessage(ILogger logger, string detail);
 
+    [LoggerMessage(7021, LogLevel.Debug, "Session {SessionId} ignored a resent message (cseq {ClientSeq}, already processed through {Processed})")]
+    public static partial void DuplicateIgnored(ILogger logger, string sessionId, long clientSeq, long processed);
+
     [LoggerMessage(7030, LogLevel.Error, "Signaling hub failed processing {Command}")]
     public static partial void HubFailure(ILogger logger, Exception exception, string command);
 

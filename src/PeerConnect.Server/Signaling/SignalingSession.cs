@@ -36,6 +36,12 @@ internal sealed class SignalingSession(string id, string userId, SignalingPrinci
     /// <summary>Everything up to here was acknowledged and forgotten.</summary>
     public long Acked { get; private set; }
 
+    /// <summary>
+    /// The highest client sequence number (<c>cseq</c>) processed; a <c>join</c>, <c>leave</c> or <c>signal</c> numbered
+    /// at or below it is a resend of something already done and is ignored. 0 until the client numbers a message.
+    /// </summary>
+    public long ClientSeq { get; set; }
+
     public HashSet<string> Rooms { get; } = new(StringComparer.Ordinal);
 
     public int UnackedCount => _unacked.Count;

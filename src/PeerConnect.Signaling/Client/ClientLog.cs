@@ -23,6 +23,12 @@ internal static partial class ClientLog
     [LoggerMessage(7106, LogLevel.Warning, "Ignored a server message that did not decode")]
     public static partial void BadServerMessage(ILogger logger, Exception exception);
 
+    [LoggerMessage(7107, LogLevel.Warning, "The resend buffer is full; message {ClientSeq} can no longer be resent after a drop")]
+    public static partial void ResendBufferFull(ILogger logger, long clientSeq);
+
+    [LoggerMessage(7108, LogLevel.Debug, "Resent {Count} messages the server had not processed (after cseq {Ack})")]
+    public static partial void Resent(ILogger logger, int count, long ack);
+
     [LoggerMessage(7105, LogLevel.Warning, "The server refused the client ({Reason}); not reconnecting")]
     public static partial void Refused(ILogger logger, string reason);
 }

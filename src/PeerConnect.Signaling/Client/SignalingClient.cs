@@ -14,7 +14,9 @@ namespace PeerConnect.Signaling.Client;
 /// A signaling client: connects to a PeerConnect server, joins rooms, sends signals to peers and receives theirs as
 /// events or through <see cref="ReadAllAsync"/>. When the connection drops it reconnects with backoff and resumes
 /// the session, so no server message is lost or repeated; after the resume window it starts a new session and joins
-/// its rooms again.
+/// its rooms again. In the other direction it numbers its <c>join</c>, <c>leave</c> and <c>signal</c> messages
+/// (<c>cseq</c>), keeps them until the server acknowledges them, and after a resume resends those the server had not
+/// processed (a message written into a connection that was already dead); the server ignores any it already had.
 /// </summary>
 /// <remarks>Events are raised on the receive loop, one at a time and in order; handlers should return quickly.</remarks>
 public sealed class SignalingClient : IAsyncDisposable
@@ -29,6 +31,10 @@ public sealed class SignalingClient : IAsyncDisposable
     private readonly List<Channel<SignalingMessage>> _readers = [];
     private readonly CancellationTokenSource _lifetime = new();
     private readonly Lock _gate = new();
+    private readonly SemaphoreSlim _sendGate = new(1, 1);
+    private readonly Queue<SignalingMessage> _unacked = new();
+    private long _clientSeq;
+    private long _sessionEpoch;
     private TaskCompletionSource<SignalingLink> _linkReady = NewLinkSource();
     private string? _resumeToken;
     private long _lastSeq;
@@ -82,6 +88,24 @@ public sealed class SignalingClient : IAsyncDisposable
 
     /// <summary>Awaited before every reconnect attempt; tests use it to hold the client away from the server.</summary>
     internal Func<CancellationToken, Task>? BeforeReconnect { get; set; }
+
+    /// <summary>
+    /// Tests: when it returns true for a numbered message, the send "succeeds" but the frame never reaches the socket,
+    /// as if it was written into a connection that was already dead.
+    /// </summary>
+    internal Func<SignalingMessage, bool>? DropOutgoing { get; set; }
+
+    /// <summary>Numbered messages sent and not yet acknowledged by the server.</summary>
+    internal int UnacknowledgedCount
+    {
+        get
+        {
+            lock (_unacked)
+            {
+                return _unacked.Count;
+            }
+        }
+    }
 
     /// <summary>Connects and waits for the server's greeting.</summary>
     /// <exception cref="SignalingException">The server refused the connection (for example <see cref="SignalingErrorCode.Unauthorized"/>).</exception>
@@ -203,6 +227,7 @@ public sealed class SignalingClient : IAsyncDisposable
     {
         await CloseAsync().ConfigureAwait(false);
         _lifetime.Dispose();
+        _sendGate.Dispose();
     }
 
     /// <summary>Drops the connection without a close frame, as a network change would; the client then reconnects.</summary>
@@ -236,8 +261,13 @@ public sealed class SignalingClient : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Numbers the message (<c>cseq</c>), keeps it for a resend and writes it. Numbering and writing happen under one
+    /// gate so the server sees the numbers in order; a reconnect takes the same gate to resend before new sends.
+    /// </summary>
     private async Task SendAsync(SignalingMessage message, CancellationToken cancellationToken)
     {
+        var epoch = 0L;
         while (true)
         {
             Task<SignalingLink> ready;
@@ -247,17 +277,122 @@ public sealed class SignalingClient : IAsyncDisposable
             }
 
             var link = await ready.WaitAsync(cancellationToken).ConfigureAwait(false);
+            await _sendGate.WaitAsync(cancellationToken).ConfigureAwait(false);
             try
             {
-                await link.SendAsync(message, cancellationToken).ConfigureAwait(false);
+                lock (_gate)
+                {
+                    if (!_linkReady.Task.IsCompletedSuccessfully || _linkReady.Task.Result != link)
+                    {
+                        // Replaced while this waited for the gate; a resume may have resent this message already.
+                        continue;
+                    }
+                }
+
+                var askForAck = false;
+                if (message.ClientSeq is not null)
+                {
+                    if (epoch == _sessionEpoch)
+                    {
+                        // A retry after a local failure on a resumed session: the resume resent it (or the server had it).
+                        return;
+                    }
+
+                    // The session was replaced: number it again, after anything the new session has already seen.
+                    message = message with { ClientSeq = null };
+                }
+
+                if (message.ClientSeq is null)
+                {
+                    epoch = _sessionEpoch;
+                    message = message with { ClientSeq = ++_clientSeq };
+                    askForAck = Remember(message);
+                }
+
+                if (DropOutgoing?.Invoke(message) != true)
+                {
+                    await link.SendAsync(message, cancellationToken).ConfigureAwait(false);
+                }
+
+                if (askForAck)
+                {
+                    await link.SendAsync(new PingMessage(LastSequence), cancellationToken).ConfigureAwait(false);
+                }
+
                 return;
             }
             catch (Exception e) when (e is WebSocketException or ObjectDisposedException or IOException && !_closing)
             {
-                // The frame did not go out; wait for the reconnect and send it on the new connection.
+                // The frame may not have gone out: a resume resends it; a new session gets it numbered again and sent.
                 link.Abort();
                 Unpublish(link);
             }
+            finally
+            {
+                _sendGate.Release();
+            }
+        }
+    }
+
+    /// <summary>Keeps a numbered message for a resend; true when the buffer filled another quarter and an acknowledgement should be asked for.</summary>
+    private bool Remember(SignalingMessage message)
+    {
+        var capacity = Math.Max(1, _options.ResendBufferSize);
+        lock (_unacked)
+        {
+            if (_unacked.Count >= capacity)
+            {
+                ClientLog.ResendBufferFull(_logger, _unacked.Dequeue().ClientSeq ?? 0);
+            }
+
+            _unacked.Enqueue(message);
+            return _unacked.Count % Math.Max(1, capacity / 4) == 0;
+        }
+    }
+
+    /// <summary>Forgets numbered messages the server has processed.</summary>
+    private void Acknowledged(long through)
+    {
+        lock (_unacked)
+        {
+            while (_unacked.TryPeek(out var oldest) && oldest.ClientSeq <= through)
+            {
+                _unacked.Dequeue();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Called with the send gate held, before the new connection is published: after a resume, resends in order what
+    /// the server had not processed; after a new session, forgets it (it belonged to the old session).
+    /// </summary>
+    private async Task ResendAsync(SignalingLink link, WelcomeMessage welcome, CancellationToken cancellationToken)
+    {
+        SignalingMessage[] resend;
+        lock (_unacked)
+        {
+            if (!welcome.Resumed)
+            {
+                _unacked.Clear();
+                _sessionEpoch++;
+                return;
+            }
+
+            resend = [.. _unacked.Where(m => m.ClientSeq > (welcome.Ack ?? 0))];
+        }
+
+        Acknowledged(welcome.Ack ?? 0);
+        foreach (var message in resend)
+        {
+            if (DropOutgoing?.Invoke(message) != true)
+            {
+                await link.SendAsync(message, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        if (resend.Length > 0)
+        {
+            ClientLog.Resent(_logger, resend.Length, welcome.Ack ?? 0);
         }
     }
 
@@ -370,7 +505,14 @@ public sealed class SignalingClient : IAsyncDisposable
                 case PingMessage:
                     await link.SendAsync(new PongMessage(LastSequence), cancellationToken).ConfigureAwait(false);
                     continue;
-                case PongMessage or WelcomeMessage:
+                case PongMessage pong:
+                    if (pong.Ack is { } processed)
+                    {
+                        Acknowledged(processed);
+                    }
+
+                    continue;
+                case WelcomeMessage:
                     continue;
             }
 
@@ -511,7 +653,10 @@ public sealed class SignalingClient : IAsyncDisposable
                     FailPending(new SignalingException("The session expired before the client could resume it."));
                 }
 
-                Accept(link, welcome);
+                // The server has already replaced the token: a failure from here on must resume with the new one.
+                _resumeToken = welcome.ResumeToken;
+                await AcceptAfterResendAsync(link, welcome).ConfigureAwait(false);
+
                 if (!welcome.Resumed)
                 {
                     _ = Task.Run(RejoinAsync);
@@ -530,7 +675,7 @@ public sealed class SignalingClient : IAsyncDisposable
                 SetClosed();
                 return null;
             }
-            catch (Exception e) when (e is WebSocketException or IOException or SignalingException or SignalingProtocolException or OperationCanceledException)
+            catch (Exception e) when (e is WebSocketException or IOException or SignalingException or SignalingProtocolException or OperationCanceledException or ObjectDisposedException)
             {
                 delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, _options.MaxReconnectDelay.Ticks));
                 ClientLog.ReconnectFailed(_logger, e, delay);
@@ -538,6 +683,35 @@ public sealed class SignalingClient : IAsyncDisposable
         }
 
         return null;
+    }
+
+    /// <summary>Resends what the server missed, then publishes the connection, with the send gate held so no new message overtakes a resent one.</summary>
+    private async Task AcceptAfterResendAsync(SignalingLink link, WelcomeMessage welcome)
+    {
+        try
+        {
+            await _sendGate.WaitAsync(_lifetime.Token).ConfigureAwait(false);
+        }
+        catch
+        {
+            link.Dispose();
+            throw;
+        }
+
+        try
+        {
+            await ResendAsync(link, welcome, _lifetime.Token).ConfigureAwait(false);
+            Accept(link, welcome);
+        }
+        catch
+        {
+            link.Dispose();
+            throw;
+        }
+        finally
+        {
+            _sendGate.Release();
+        }
     }
 
     private async Task RejoinAsync()

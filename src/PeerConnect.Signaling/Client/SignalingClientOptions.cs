@@ -30,6 +30,13 @@ public sealed record SignalingClientOptions
     /// <summary>Acknowledge after this many sequenced messages (heartbeats also carry the acknowledgement). Default 16.</summary>
     public int AckEvery { get; init; } = 16;
 
+    /// <summary>
+    /// How many sent <c>join</c>, <c>leave</c> and <c>signal</c> messages the client keeps until the server
+    /// acknowledges their <c>cseq</c>, to resend them after a resume. When it is full the oldest loses that
+    /// protection; the client asks for an acknowledgement (a <c>ping</c>) each time a quarter of it fills. Default 256.
+    /// </summary>
+    public int ResendBufferSize { get; init; } = 256;
+
     /// <summary>How long <see cref="SignalingClient.JoinAsync"/> and <see cref="SignalingClient.LeaveAsync"/> wait for the answer. Default 10 s.</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(10);
 

@@ -14,6 +14,7 @@ internal static class MessageReader
         var f = new WireFields(map, requestId);
         var type = f.RequiredString("type", 32);
         var seq = f.OptionalLong("seq");
+        var clientSeq = f.OptionalLong("cseq", 1);
         SignalingMessage message = type switch
         {
             "welcome" => new WelcomeMessage(
@@ -24,7 +25,7 @@ internal static class MessageReader
                 f.RequiredLong("idleTimeoutMs"),
                 f.RequiredLong("resumeWindowMs"),
                 f.RequiredLong("maxMessageBytes"),
-                f.RequiredMapList("iceServers").Select(IceServer).ToList()),
+                f.RequiredMapList("iceServers").Select(IceServer).ToList()) { Ack = f.OptionalLong("ack") },
             "ping" => new PingMessage(f.OptionalLong("ack")),
             "pong" => new PongMessage(f.OptionalLong("ack")),
             "ack" => new AckMessage(f.RequiredLong("through")),
@@ -50,7 +51,7 @@ internal static class MessageReader
                 f.OptionalString("message") ?? "") { Ref = f.OptionalLong("ref") },
             _ => throw f.Fail($"Unknown message type '{type}'."),
         };
-        return message with { Seq = seq };
+        return message with { Seq = seq, ClientSeq = clientSeq };
     }
 
     private static SignalMessage Signal(WireFields f)

@@ -2,18 +2,19 @@ using PeerConnect.Signaling.Protocol;
 
 namespace PeerConnect.Signaling.Codec;
 
-/// <summary>Turns a message into its <see cref="WireMap"/>: <c>type</c> first, then <c>seq</c>, then the message's fields.</summary>
+/// <summary>Turns a message into its <see cref="WireMap"/>: <c>type</c> first, then <c>seq</c> and <c>cseq</c>, then the message's fields.</summary>
 internal static class MessageWriter
 {
     public static WireMap ToWire(SignalingMessage message)
     {
-        var map = new WireMap().Add("type", message.Type).Add("seq", message.Seq);
+        var map = new WireMap().Add("type", message.Type).Add("seq", message.Seq).Add("cseq", message.ClientSeq);
         switch (message)
         {
             case WelcomeMessage m:
                 map.Add("session", m.SessionId)
                     .Add("resumeToken", m.ResumeToken)
                     .Add("resumed", m.Resumed)
+                    .Add("ack", m.Ack)
                     .Add("heartbeatMs", m.HeartbeatMilliseconds)
                     .Add("idleTimeoutMs", m.IdleTimeoutMilliseconds)
                     .Add("resumeWindowMs", m.ResumeWindowMilliseconds)

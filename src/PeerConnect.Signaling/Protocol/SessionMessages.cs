@@ -25,6 +25,12 @@ public sealed record WelcomeMessage(
     long MaxMessageBytes,
     IReadOnlyList<IceServerInfo> IceServers) : SignalingMessage
 {
+    /// <summary>
+    /// Wire field <c>ack</c>: the highest client sequence number (<see cref="SignalingMessage.ClientSeq"/>) the session
+    /// has processed; the client resends what it sent after that. <see langword="null"/> (absent) means 0.
+    /// </summary>
+    public long? Ack { get; init; }
+
     /// <inheritdoc />
     public override string Type => "welcome";
 
@@ -44,7 +50,10 @@ public sealed record PingMessage(long? Ack = null) : SignalingMessage
 }
 
 /// <summary>Heartbeat answer (<c>pong</c>).</summary>
-/// <param name="Ack">Client to server: the highest sequence number received so far.</param>
+/// <param name="Ack">
+/// Client to server: the highest sequence number received so far. Server to client: the highest client sequence
+/// number (<see cref="SignalingMessage.ClientSeq"/>) processed so far, absent while it is 0.
+/// </param>
 public sealed record PongMessage(long? Ack = null) : SignalingMessage
 {
     /// <inheritdoc />

@@ -12,6 +12,14 @@ public abstract record SignalingMessage
     /// </summary>
     public long? Seq { get; init; }
 
+    /// <summary>
+    /// Client to server only, optional (wire field <c>cseq</c>): the client's own sequence number for <c>join</c>,
+    /// <c>leave</c> and <c>signal</c>, 1, 2, 3, … per session. The server processes each number once and ignores a
+    /// message whose number is not above the last one it processed, so a client may resend after a resume without
+    /// duplicates. <see langword="null"/> on server messages and on clients that do not number their messages.
+    /// </summary>
+    public long? ClientSeq { get; init; }
+
     /// <summary>The wire value of <c>type</c> for this message.</summary>
     public abstract string Type { get; }
 

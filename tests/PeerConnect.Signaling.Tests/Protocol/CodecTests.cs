@@ -93,6 +93,29 @@ public sealed class CodecTests
         Assert.Equal(
             "A56474797065656572726F726373657104637265660264636F64656C756E6B6E6F776E5F70656572676D6573736167656F4E6F2070656572202762375178272E",
             Convert.ToHexString(SignalingCodec.Cbor.Encode(new ErrorMessage(SignalingErrorCode.UnknownPeer, "No peer 'b7Qx'.") { Seq = 4, Ref = 2 })));
+        Assert.Equal(
+            "A56474797065667369676E616C646373657107626964046274" + "6F6462375178646B696E6471656E642D6F662D63616E64696461746573",
+            Convert.ToHexString(SignalingCodec.Cbor.Encode(new SignalMessage(SignalKind.EndOfCandidates) { ClientSeq = 7, Id = 4, To = "b7Qx" })));
+        Assert.Equal(
+            "A3647479706564706F6E676373657105636163" + "6B07",
+            Convert.ToHexString(SignalingCodec.Cbor.Encode(new PongMessage(7) { Seq = 5 })));
+    }
+
+    [Fact]
+    public void ClientSequenceNumbersAndTheirAcknowledgementRoundTripInBothEncodings()
+    {
+        var welcome = new WelcomeMessage("s1", "token", true, 15000, 45000, 30000, 65536, []) { Seq = 8, Ack = 7 };
+        var signal = new SignalMessage(SignalKind.Offer) { ClientSeq = 7, Id = 2, To = "b7Qx", Sdp = "v=0\r\n" };
+        foreach (var codec in new[] { SignalingCodec.Json, SignalingCodec.Cbor })
+        {
+            Assert.Equal(7, ((WelcomeMessage)codec.Decode(codec.Encode(welcome))).Ack);
+            Assert.Equal(signal, codec.Decode(codec.Encode(signal)));
+        }
+
+        Assert.Equal(
+            """{"type":"signal","cseq":7,"id":2,"to":"b7Qx","kind":"offer","sdp":"v=0\r\n"}""",
+            Encoding.UTF8.GetString(SignalingCodec.Json.Encode(signal)));
+        Assert.Throws<SignalingProtocolException>(() => SignalingCodec.Json.Decode("""{"type":"signal","cseq":0,"to":"p","kind":"renegotiate"}"""u8.ToArray()));
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using PeerConnect.Server.Signaling.Redis;
 
 namespace PeerConnect.Server.Signaling;
 
@@ -20,7 +21,16 @@ internal static class SignalingHostingExtensions
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<SignalingOptions>, SignalingOptionsValidator>();
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton<ISignalingBackplane, InMemorySignalingBackplane>();
+        if (!string.IsNullOrWhiteSpace(configuration[$"{SignalingOptions.SectionName}:{nameof(SignalingOptions.Redis)}"]))
+        {
+            services.TryAddSingleton<ISignalingBackplane, RedisSignalingBackplane>();
+            services.AddHealthChecks().AddCheck<RedisHealthCheck>("signaling-redis");
+        }
+        else
+        {
+            services.TryAddSingleton<ISignalingBackplane, InMemorySignalingBackplane>();
+        }
+
         services.AddSingleton<SignalingMetrics>();
         services.AddSingleton<SignalingAuthenticator>();
         services.AddSingleton<IceServerProvider>();

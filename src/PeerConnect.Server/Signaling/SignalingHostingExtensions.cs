@@ -21,16 +21,11 @@ internal static class SignalingHostingExtensions
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<SignalingOptions>, SignalingOptionsValidator>();
         services.TryAddSingleton(TimeProvider.System);
-        if (!string.IsNullOrWhiteSpace(configuration[$"{SignalingOptions.SectionName}:{nameof(SignalingOptions.Redis)}"]))
-        {
-            services.TryAddSingleton<ISignalingBackplane, RedisSignalingBackplane>();
-            services.AddHealthChecks().AddCheck<RedisHealthCheck>("signaling-redis");
-        }
-        else
-        {
-            services.TryAddSingleton<ISignalingBackplane, InMemorySignalingBackplane>();
-        }
-
+        // Decided when first resolved: test hosts layer their settings over the configuration after this runs.
+        services.TryAddSingleton<ISignalingBackplane>(sp => sp.GetRequiredService<IOptions<SignalingOptions>>().Value.Redis is null
+            ? new InMemorySignalingBackplane()
+            : ActivatorUtilities.CreateInstance<RedisSignalingBackplane>(sp));
+        services.AddHealthChecks().AddCheck<RedisHealthCheck>("signaling-redis");
         services.AddSingleton<SignalingMetrics>();
         services.AddSingleton<SignalingAuthenticator>();
         services.AddSingleton<IceServerProvider>();

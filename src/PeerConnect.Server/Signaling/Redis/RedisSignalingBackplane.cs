@@ -45,6 +45,9 @@ internal sealed class RedisSignalingBackplane : ISharedSignalingBackplane, IDisp
         _keyLifetime = 2 * (_options.PresenceTimeout + _options.ResumeWindow) + TimeSpan.FromMinutes(1);
         var configuration = ConfigurationOptions.Parse(_options.Redis!);
         configuration.AbortOnConnectFail = false;
+
+        // Come back soon after Redis does: until then no server admits joins.
+        configuration.ReconnectRetryPolicy ??= new ExponentialRetry(250, 2000);
         configuration.ClientName ??= "peerconnect-" + ServerId;
         _redis = ConnectionMultiplexer.Connect(configuration);
         _db = _redis.GetDatabase();

@@ -43,7 +43,8 @@ internal static class RedisScripts
         local seq = redis.call('HINCRBY', s, 'last', 1)
         local item = seq .. '|' .. ARGV[2]
         redis.call('ZADD', q, seq, item)
-        redis.call('PEXPIRE', q, redis.call('PTTL', s))
+        local ttl = redis.call('PTTL', s)
+        if ttl > 0 then redis.call('PEXPIRE', q, ttl) end
         redis.call('PUBLISH', 'pc:ch:' .. inst, 'D' .. item)
         return seq
         """;

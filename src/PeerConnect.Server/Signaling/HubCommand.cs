@@ -30,3 +30,18 @@ internal sealed record DeliverCommand(SignalingDelivery Delivery) : HubCommand;
 
 /// <summary>The resume window of an away session ended.</summary>
 internal sealed record ExpireCommand(SignalingSession Session, long AwayGeneration) : HubCommand;
+
+/// <summary>A shared backplane refused to relay a signal; tell its sender (an <c>error</c>, or <c>expired</c> for a full backlog).</summary>
+internal sealed record RelayRefusedCommand(string SenderSessionId, SignalingMessage Answer) : HubCommand;
+
+/// <summary>Another server took over this session (its client resumed there); forget it without telling its rooms.</summary>
+internal sealed record MovedCommand(string SessionId) : HubCommand;
+
+/// <summary>A server died; take over these of its sessions as away, each waiting for a resume.</summary>
+internal sealed record AdoptCommand(string DeadServer, IReadOnlyList<string> SessionIds) : HubCommand;
+
+/// <summary>The shared store is reachable again; write the local sessions back.</summary>
+internal sealed record ResyncCommand : HubCommand;
+
+/// <summary>Time to extend the shared store's expiry of the local sessions.</summary>
+internal sealed record KeepAliveCommand : HubCommand;

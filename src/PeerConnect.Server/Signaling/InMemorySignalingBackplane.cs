@@ -3,14 +3,17 @@ namespace PeerConnect.Server.Signaling;
 /// <summary>The single-process backplane: a delivery goes straight to the local hub.</summary>
 internal sealed class InMemorySignalingBackplane : ISignalingBackplane
 {
-    private Func<SignalingDelivery, ValueTask>? _handler;
+    private Action<HubCommand>? _post;
 
-    public ValueTask PublishAsync(SignalingDelivery delivery, CancellationToken cancellationToken) =>
-        _handler?.Invoke(delivery) ?? ValueTask.CompletedTask;
-
-    public IDisposable Subscribe(Func<SignalingDelivery, ValueTask> handler)
+    public ValueTask PublishAsync(SignalingDelivery delivery, CancellationToken cancellationToken)
     {
-        if (Interlocked.CompareExchange(ref _handler, handler, null) is not null)
+        _post?.Invoke(new DeliverCommand(delivery));
+        return ValueTask.CompletedTask;
+    }
+
+    public IDisposable Subscribe(Action<HubCommand> post)
+    {
+        if (Interlocked.CompareExchange(ref _post, post, null) is not null)
         {
             throw new InvalidOperationException("The in-memory backplane serves one hub.");
         }
@@ -20,6 +23,6 @@ internal sealed class InMemorySignalingBackplane : ISignalingBackplane
 
     private sealed class Subscription(InMemorySignalingBackplane owner) : IDisposable
     {
-        public void Dispose() => Volatile.Write(ref owner._handler, null);
+        public void Dispose() => Volatile.Write(ref owner._post, null);
     }
 }

@@ -18,6 +18,13 @@ internal sealed class SignalingConnection : ISignalingConnection
     /// <summary>A message growing past this many times the limit is not worth draining.</summary>
     private const int OversizeDrainFactor = 4;
 
+    /// <summary>
+    /// What each connection keeps for reading: enough for a candidate or an ack. A larger message (an SDP) borrows a
+    /// <see cref="SignalingOptions.MaxMessageBytes"/> buffer from the pool while it is read, so an idle connection
+    /// does not pin 64 KiB.
+    /// </summary>
+    private const int ResidentReadBytes = 2048;
+
     private readonly WebSocket _socket;
     private readonly SignalingCodec _codec;
     private readonly SignalingOptions _options;
@@ -93,24 +100,42 @@ internal sealed class SignalingConnection : ISignalingConnection
     private async Task<bool> ReadLoopAsync(CancellationToken cancellationToken)
     {
         var max = _options.MaxMessageBytes;
-        var buffer = ArrayPool<byte>.Shared.Rent(max);
+        var resident = new byte[Math.Min(ResidentReadBytes, max)];
+        var buffer = resident;
         var rejectedInARow = 0;
         try
         {
             while (true)
             {
+                if (buffer != resident)
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = resident;
+                }
+
                 var length = 0;
                 long total = 0;
                 var oversize = false;
                 ValueWebSocketReceiveResult result;
                 do
                 {
-                    if (!oversize && length == max)
+                    var capacity = buffer == resident ? resident.Length : max;
+                    if (!oversize && length == capacity)
                     {
-                        oversize = true;
+                        if (capacity < max)
+                        {
+                            var larger = ArrayPool<byte>.Shared.Rent(max);
+                            resident.AsSpan(0, length).CopyTo(larger);
+                            buffer = larger;
+                            capacity = max;
+                        }
+                        else
+                        {
+                            oversize = true;
+                        }
                     }
 
-                    var target = oversize ? buffer.AsMemory(0, max) : buffer.AsMemory(length, max - length);
+                    var target = oversize ? buffer.AsMemory(0, capacity) : buffer.AsMemory(length, capacity - length);
                     result = await _socket.ReceiveAsync(target, cancellationToken).ConfigureAwait(false);
                     if (result.MessageType == WebSocketMessageType.Close)
                     {
@@ -176,7 +201,10 @@ internal sealed class SignalingConnection : ISignalingConnection
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            if (buffer != resident)
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
         }
     }
 

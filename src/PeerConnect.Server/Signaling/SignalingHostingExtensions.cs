@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using PeerConnect.Server.Signaling.Redis;
 
 namespace PeerConnect.Server.Signaling;
 
@@ -20,7 +21,11 @@ internal static class SignalingHostingExtensions
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<SignalingOptions>, SignalingOptionsValidator>();
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton<ISignalingBackplane, InMemorySignalingBackplane>();
+        // Decided when first resolved: test hosts layer their settings over the configuration after this runs.
+        services.TryAddSingleton<ISignalingBackplane>(sp => sp.GetRequiredService<IOptions<SignalingOptions>>().Value.Redis is null
+            ? new InMemorySignalingBackplane()
+            : ActivatorUtilities.CreateInstance<RedisSignalingBackplane>(sp));
+        services.AddHealthChecks().AddCheck<RedisHealthCheck>("signaling-redis");
         services.AddSingleton<SignalingMetrics>();
         services.AddSingleton<SignalingAuthenticator>();
         services.AddSingleton<IceServerProvider>();

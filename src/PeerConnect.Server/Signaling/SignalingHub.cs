@@ -12,6 +12,10 @@ namespace PeerConnect.Server.Signaling;
 /// commands and frames; they never touch this state.
 /// </summary>
 /// <remarks>
+/// With a shared backplane (<see cref="ISharedSignalingBackplane"/>) the hub still owns its local sessions, but the
+/// store numbers every sequenced message, so a session can move to another server with nothing lost or repeated,
+/// and room membership lives there; <see cref="_rooms"/> then lists only local members, which is what the hub
+/// needs to keep local delivery going while the store is unreachable.
 /// The command channel is unbounded because the loop itself posts to it (backplane deliveries, expiry timers) and
 /// must never wait on itself; what enters it from outside is bounded by the per-connection rate limit times
 /// <see cref="SignalingOptions.MaxConnections"/>.
@@ -25,6 +29,7 @@ internal sealed class SignalingHub : IHostedService, IDisposable
     private readonly Dictionary<string, SignalingRoom> _rooms = new(StringComparer.Ordinal);
     private readonly SignalingOptions _options;
     private readonly ISignalingBackplane _backplane;
+    private readonly ISharedSignalingBackplane? _shared;
     private readonly SignalingMetrics _metrics;
     private readonly ILogger _logger;
     private readonly TimeProvider _timeProvider;
@@ -40,6 +45,7 @@ internal sealed class SignalingHub : IHostedService, IDisposable
     {
         _options = options.Value;
         _backplane = backplane;
+        _shared = backplane as ISharedSignalingBackplane;
         _metrics = metrics;
         _logger = logger;
         _timeProvider = timeProvider;
@@ -49,11 +55,7 @@ internal sealed class SignalingHub : IHostedService, IDisposable
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        _subscription = _backplane.Subscribe(delivery =>
-        {
-            Post(new DeliverCommand(delivery));
-            return ValueTask.CompletedTask;
-        });
+        _subscription = _backplane.Subscribe(Post);
         _loop = Task.Run(RunAsync, CancellationToken.None);
         return Task.CompletedTask;
     }
@@ -113,8 +115,16 @@ internal sealed class SignalingHub : IHostedService, IDisposable
         DetachCommand c => DetachAsync(c),
         DeliverCommand c => DeliverAsync(c.Delivery),
         ExpireCommand c => ExpireAsync(c),
+        RelayRefusedCommand c => _sessions.TryGetValue(c.SenderSessionId, out var sender) ? ReplyAsync(sender, c.Answer) : ValueTask.CompletedTask,
+        MovedCommand c => Forget(c.SessionId),
+        AdoptCommand c => AdoptAsync(c),
+        ResyncCommand => ResyncAsync(),
+        KeepAliveCommand => KeepAlive(),
         _ => throw new InvalidOperationException($"Unknown command {command.GetType()}."),
     };
+
+    /// <summary>True when the shared store numbers messages and holds membership; false in memory or while it is unreachable.</summary>
+    private bool SharedAvailable => _shared is { IsAvailable: true };
 
     private async ValueTask RejectAsync(RejectCommand command)
     {
@@ -150,6 +160,7 @@ internal sealed class SignalingHub : IHostedService, IDisposable
         _byToken.Add(session.ResumeToken, session);
         AttachConnection(session, command.Connection);
         _metrics.Sessions.Add(1);
+        _shared?.Register(session);
         SignalingLog.SessionStarted(_logger, id, session.UserId);
         command.Connection.Send(Welcome(session, resumed: false, command.IceServersFor(session.UserId)));
     }
@@ -159,7 +170,13 @@ internal sealed class SignalingHub : IHostedService, IDisposable
     {
         if (!_byToken.TryGetValue(command.ResumeToken!, out var session))
         {
-            return "unknown or expired resume token";
+            var claimed = SharedAvailable ? await _shared!.ClaimAsync(command.ResumeToken!, command.Principal.UserId).ConfigureAwait(false) : null;
+            if (claimed is null)
+            {
+                return "unknown or expired resume token";
+            }
+
+            session = TakeOver(claimed);
         }
 
         if (session.Principal.UserId != command.Principal.UserId)
@@ -183,9 +200,11 @@ internal sealed class SignalingHub : IHostedService, IDisposable
         session.ExpiryTimer?.Dispose();
         session.ExpiryTimer = null;
         session.Acknowledge(command.LastSeq);
-        _byToken.Remove(session.ResumeToken);
+        var previousToken = session.ResumeToken;
+        _byToken.Remove(previousToken);
         session.ResumeToken = NewSecret(32);
         _byToken.Add(session.ResumeToken, session);
+        _shared?.RotateToken(session, previousToken);
         AttachConnection(session, command.Connection);
         SignalingLog.SessionResumed(_logger, session.Id, command.LastSeq, session.UnackedCount);
         command.Connection.Send(Welcome(session, resumed: true, command.IceServersFor(session.UserId)));
@@ -195,6 +214,86 @@ internal sealed class SignalingHub : IHostedService, IDisposable
         }
 
         return null;
+    }
+
+    /// <summary>Makes a session another server held a local one, with its numbering, held messages and rooms.</summary>
+    private SignalingSession TakeOver(SharedSessionState state)
+    {
+        var session = new SignalingSession(state.Id, state.UserId, state.Principal) { ResumeToken = state.ResumeToken };
+        session.Restore(state.LastSeq, state.Held);
+        foreach (var (roomId, appearance) in state.Rooms)
+        {
+            session.Rooms.Add(roomId, appearance);
+            AddLocalMember(roomId, appearance);
+        }
+
+        _sessions.Add(session.Id, session);
+        _byToken.Add(session.ResumeToken, session);
+        _metrics.Sessions.Add(1);
+        SignalingLog.SessionTakenOver(_logger, session.Id, session.UnackedCount);
+        return session;
+    }
+
+    /// <summary>Drops a session another server took over: its rooms and peers carry on there, so nobody is told.</summary>
+    private ValueTask Forget(string sessionId)
+    {
+        if (!_sessions.Remove(sessionId, out var session))
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        _byToken.Remove(session.ResumeToken);
+        session.ExpiryTimer?.Dispose();
+        session.ExpiryTimer = null;
+        if (session.Connection is { } connection)
+        {
+            _byConnection.Remove(connection);
+            session.Connection = null;
+            connection.Close(SignalingCloseCodes.Replaced, "session resumed on another server");
+        }
+
+        foreach (var roomId in session.Rooms.Keys)
+        {
+            RemoveLocalMember(roomId, session.Id);
+        }
+
+        _metrics.Sessions.Add(-1);
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Holds a dead server's sessions as away here, so they can resume anywhere and otherwise expire with peer-left.</summary>
+    private async ValueTask AdoptAsync(AdoptCommand command)
+    {
+        foreach (var id in command.SessionIds)
+        {
+            if (!SharedAvailable || _sessions.ContainsKey(id))
+            {
+                continue;
+            }
+
+            if (await _shared!.AdoptAsync(id, command.DeadServer).ConfigureAwait(false) is { } state)
+            {
+                await GoAwayAsync(TakeOver(state)).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async ValueTask ResyncAsync()
+    {
+        if (SharedAvailable)
+        {
+            await _shared!.ResyncAsync(_sessions.Values).ConfigureAwait(false);
+        }
+    }
+
+    private ValueTask KeepAlive()
+    {
+        if (SharedAvailable)
+        {
+            _shared!.KeepAlive(_sessions.Values);
+        }
+
+        return ValueTask.CompletedTask;
     }
 
     private void AttachConnection(SignalingSession session, ISignalingConnection connection)
@@ -277,7 +376,7 @@ internal sealed class SignalingHub : IHostedService, IDisposable
             connection.Close(SignalingCloseCodes.Normal, "session ended");
         }
 
-        foreach (var room in session.Rooms.ToList())
+        foreach (var room in session.Rooms.Keys.ToList())
         {
             await LeaveRoomAsync(session, room, reason).ConfigureAwait(false);
         }
@@ -289,6 +388,11 @@ internal sealed class SignalingHub : IHostedService, IDisposable
                 var notice = new ExpiredMessage(session.Id, signal.Kind) { Ref = held.SenderRef };
                 await PublishAsync(new SignalingDelivery(held.SenderSessionId, notice)).ConfigureAwait(false);
             }
+        }
+
+        if (SharedAvailable)
+        {
+            _shared!.End(session);
         }
 
         _metrics.Sessions.Add(-1);
@@ -332,7 +436,7 @@ internal sealed class SignalingHub : IHostedService, IDisposable
                 await JoinAsync(session, join).ConfigureAwait(false);
                 break;
             case LeaveMessage leave:
-                if (!session.Rooms.Contains(leave.Room))
+                if (!session.Rooms.ContainsKey(leave.Room))
                 {
                     await ReplyAsync(session, new ErrorMessage(SignalingErrorCode.NotInRoom, $"Not in room '{leave.Room}'.") { Ref = leave.Id }).ConfigureAwait(false);
                     break;
@@ -350,11 +454,16 @@ internal sealed class SignalingHub : IHostedService, IDisposable
         }
     }
 
-    private static void Acknowledge(SignalingSession session, long? through)
+    private void Acknowledge(SignalingSession session, long? through)
     {
         if (through is { } value)
         {
+            var before = session.Acked;
             session.Acknowledge(value);
+            if (session.Acked > before && SharedAvailable)
+            {
+                _shared!.Acknowledge(session.Id, session.Acked);
+            }
         }
     }
 
@@ -368,69 +477,133 @@ internal sealed class SignalingHub : IHostedService, IDisposable
             return;
         }
 
-        _rooms.TryGetValue(join.Room, out var room);
-        if (room is not null && session.Rooms.Contains(join.Room))
-        {
-            var others = room.Members.Where(m => m.Id != session.Id).ToList();
-            await ReplyAsync(session, new JoinedMessage(join.Room, others) { Ref = join.Id }).ConfigureAwait(false);
-            return;
-        }
-
-        if (session.Rooms.Count >= _options.MaxRoomsPerSession)
+        var already = session.Rooms.ContainsKey(join.Room);
+        if (!already && session.Rooms.Count >= _options.MaxRoomsPerSession)
         {
             await ReplyAsync(session, Error(SignalingErrorCode.LimitExceeded, $"A session may be in at most {_options.MaxRoomsPerSession} rooms.")).ConfigureAwait(false);
             return;
         }
 
-        if (room is null)
+        var me = already ? session.Rooms[join.Room] : new PeerInfo(session.Id, session.UserId, join.Name, join.Metadata);
+        RoomJoinResult result;
+        if (_shared is null)
         {
-            if (_rooms.Count >= _options.MaxRooms)
+            result = JoinLocal(join.Room, me);
+        }
+        else
+        {
+            try
             {
-                await ReplyAsync(session, Error(SignalingErrorCode.LimitExceeded, "The server has its maximum number of rooms.")).ConfigureAwait(false);
+                // A join needs the whole room, which only the shared store knows.
+                result = SharedAvailable
+                    ? await _shared.JoinRoomAsync(join.Room, me, _options.MaxMembersPerRoom, _options.MaxRooms).ConfigureAwait(false)
+                    : throw new SignalingBackplaneUnavailableException("The shared store is unreachable.");
+            }
+            catch (SignalingBackplaneUnavailableException)
+            {
+                await ReplyAsync(session, Error(SignalingErrorCode.Unavailable, "The server cannot reach its shared state; try again shortly.")).ConfigureAwait(false);
                 return;
             }
 
-            room = new SignalingRoom(join.Room);
-            _rooms.Add(room.Id, room);
+            if (result.Error is null && !result.AlreadyMember)
+            {
+                AddLocalMember(join.Room, me);
+            }
+        }
+
+        switch (result.Error)
+        {
+            case SignalingErrorCode.RoomFull:
+                await ReplyAsync(session, Error(SignalingErrorCode.RoomFull, $"Room '{join.Room}' has its maximum of {_options.MaxMembersPerRoom} members.")).ConfigureAwait(false);
+                return;
+            case { } code:
+                await ReplyAsync(session, Error(code, "The server has its maximum number of rooms.")).ConfigureAwait(false);
+                return;
+        }
+
+        session.Rooms[join.Room] = me;
+        await ReplyAsync(session, new JoinedMessage(join.Room, result.Others) { Ref = join.Id }).ConfigureAwait(false);
+        if (!result.AlreadyMember)
+        {
+            foreach (var member in result.Others)
+            {
+                await PublishAsync(new SignalingDelivery(member.Id, new PeerJoinedMessage(join.Room, me))).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>Joins a room this server alone holds.</summary>
+    private RoomJoinResult JoinLocal(string roomId, PeerInfo me)
+    {
+        _rooms.TryGetValue(roomId, out var room);
+        if (room is not null && room.Contains(me.Id))
+        {
+            return new RoomJoinResult(null, true, room.Members.Where(m => m.Id != me.Id).ToList());
+        }
+
+        if (room is null && _rooms.Count >= _options.MaxRooms)
+        {
+            return new RoomJoinResult(SignalingErrorCode.LimitExceeded, false, []);
+        }
+
+        if (room is not null && room.Count >= _options.MaxMembersPerRoom)
+        {
+            return new RoomJoinResult(SignalingErrorCode.RoomFull, false, []);
+        }
+
+        var existing = room?.Members.ToList() ?? [];
+        AddLocalMember(roomId, me);
+        return new RoomJoinResult(null, false, existing);
+    }
+
+    private void AddLocalMember(string roomId, PeerInfo member)
+    {
+        if (!_rooms.TryGetValue(roomId, out var room))
+        {
+            room = new SignalingRoom(roomId);
+            _rooms.Add(roomId, room);
             _metrics.Rooms.Add(1);
         }
 
-        if (room.Count >= _options.MaxMembersPerRoom)
+        if (!room.Contains(member.Id))
         {
-            await ReplyAsync(session, Error(SignalingErrorCode.RoomFull, $"Room '{join.Room}' has its maximum of {_options.MaxMembersPerRoom} members.")).ConfigureAwait(false);
-            return;
+            room.Add(member);
         }
+    }
 
-        var existing = room.Members.ToList();
-        var me = new PeerInfo(session.Id, session.UserId, join.Name, join.Metadata);
-        room.Add(me);
-        session.Rooms.Add(room.Id);
-        await ReplyAsync(session, new JoinedMessage(room.Id, existing) { Ref = join.Id }).ConfigureAwait(false);
-        foreach (var member in existing)
+    private void RemoveLocalMember(string roomId, string sessionId)
+    {
+        if (_rooms.TryGetValue(roomId, out var room))
         {
-            await PublishAsync(new SignalingDelivery(member.Id, new PeerJoinedMessage(room.Id, me))).ConfigureAwait(false);
+            room.Remove(sessionId);
+            if (room.Count == 0)
+            {
+                _rooms.Remove(roomId);
+                _metrics.Rooms.Add(-1);
+            }
         }
     }
 
     private async ValueTask LeaveRoomAsync(SignalingSession session, string roomId, PeerLeftReason reason)
     {
         session.Rooms.Remove(roomId);
-        if (!_rooms.TryGetValue(roomId, out var room))
+        RemoveLocalMember(roomId, session.Id);
+        IReadOnlyList<string> others = _rooms.TryGetValue(roomId, out var room) ? room.Members.Select(m => m.Id).ToList() : [];
+        if (SharedAvailable)
         {
-            return;
+            try
+            {
+                others = await _shared!.LeaveRoomAsync(roomId, session.Id).ConfigureAwait(false);
+            }
+            catch (SignalingBackplaneUnavailableException)
+            {
+                // Members on this server still hear of it; the others cannot be reached now.
+            }
         }
 
-        room.Remove(session.Id);
-        if (room.Count == 0)
+        foreach (var member in others)
         {
-            _rooms.Remove(roomId);
-            _metrics.Rooms.Add(-1);
-            return;
-        }
-
-        foreach (var member in room.Members)
-        {
-            await PublishAsync(new SignalingDelivery(member.Id, new PeerLeftMessage(roomId, session.Id, reason))).ConfigureAwait(false);
+            await PublishAsync(new SignalingDelivery(member, new PeerLeftMessage(roomId, session.Id, reason))).ConfigureAwait(false);
         }
     }
 
@@ -450,34 +623,92 @@ internal sealed class SignalingHub : IHostedService, IDisposable
             return;
         }
 
-        if (!_sessions.TryGetValue(signal.To, out var target))
+        var relayed = signal with { From = session.Id, To = null, Id = null, Seq = null, ClientSeq = null };
+        var delivery = new SignalingDelivery(signal.To, relayed, session.Id, signal.Id, receivedAt);
+        if (SharedAvailable)
         {
-            await ReplyAsync(session, Error(SignalingErrorCode.UnknownPeer, $"No peer '{signal.To}'.")).ConfigureAwait(false);
+            // The store checks the target and the shared room as it routes; a refusal comes back as a command.
+            _shared!.Route(delivery, session.Rooms.Keys);
             return;
         }
 
-        if (!session.Rooms.Overlaps(target.Rooms))
+        if (!_sessions.TryGetValue(signal.To, out var target))
+        {
+            await ReplyAsync(session, _shared is null
+                ? Error(SignalingErrorCode.UnknownPeer, $"No peer '{signal.To}'.")
+                : Error(SignalingErrorCode.Unavailable, $"No peer '{signal.To}' on this server, and the others cannot be reached now.")).ConfigureAwait(false);
+            return;
+        }
+
+        if (!session.Rooms.Keys.Any(target.Rooms.ContainsKey))
         {
             await ReplyAsync(session, Error(SignalingErrorCode.NotInRoom, $"You share no room with '{signal.To}'.")).ConfigureAwait(false);
             return;
         }
 
-        var relayed = signal with { From = session.Id, To = null, Id = null, Seq = null, ClientSeq = null };
-        await PublishAsync(new SignalingDelivery(target.Id, relayed, session.Id, signal.Id, receivedAt)).ConfigureAwait(false);
+        await PublishAsync(delivery).ConfigureAwait(false);
     }
 
-    private ValueTask PublishAsync(SignalingDelivery delivery) => _backplane.PublishAsync(delivery, CancellationToken.None);
+    /// <summary>
+    /// Sends a message to any session: through the backplane, or — while the shared store is unreachable — straight
+    /// to a local session (others cannot be reached and are skipped).
+    /// </summary>
+    private ValueTask PublishAsync(SignalingDelivery delivery)
+    {
+        if (_shared is null)
+        {
+            return _backplane.PublishAsync(delivery, CancellationToken.None);
+        }
+
+        if (_shared.IsAvailable)
+        {
+            _shared.Route(delivery);
+            return ValueTask.CompletedTask;
+        }
+
+        return _sessions.ContainsKey(delivery.TargetSessionId) ? DeliverAsync(delivery) : ValueTask.CompletedTask;
+    }
 
     private async ValueTask DeliverAsync(SignalingDelivery delivery)
     {
         if (_sessions.TryGetValue(delivery.TargetSessionId, out var session))
         {
-            await SendAsync(session, delivery.Message, delivery.SenderSessionId, delivery.SenderRef, delivery.RelayStart).ConfigureAwait(false);
+            if (delivery.Seq is { } seq)
+            {
+                if (seq <= session.LastSeq)
+                {
+                    // Already held: it came with the session when this server took it over.
+                    return;
+                }
+
+                if (seq > session.LastSeq + 1 && SharedAvailable)
+                {
+                    await FillGapAsync(session, seq - 1).ConfigureAwait(false);
+                }
+            }
+
+            await HoldAsync(session, delivery.Message, delivery.SenderSessionId, delivery.SenderRef, delivery.RelayStart, delivery.Seq).ConfigureAwait(false);
         }
-        else if (delivery.Message is SignalMessage signal && delivery.SenderSessionId is not null)
+        else if (_shared is null && delivery.Message is SignalMessage signal && delivery.SenderSessionId is not null)
         {
             var notice = new ExpiredMessage(delivery.TargetSessionId, signal.Kind) { Ref = delivery.SenderRef };
             await PublishAsync(new SignalingDelivery(delivery.SenderSessionId, notice)).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Fetches messages the store numbered for the session that never reached this server (a lost pub/sub message).</summary>
+    private async ValueTask FillGapAsync(SignalingSession session, long through)
+    {
+        try
+        {
+            foreach (var held in await _shared!.ReadHeldAsync(session.Id, session.LastSeq, through).ConfigureAwait(false))
+            {
+                await HoldAsync(session, held.Message, held.SenderSessionId, held.SenderRef, held.RelayStart, held.Message.Seq).ConfigureAwait(false);
+            }
+        }
+        catch (SignalingBackplaneUnavailableException)
+        {
+            // What is missing stays in the store; a takeover after a reconnect replays it.
         }
     }
 
@@ -488,7 +719,14 @@ internal sealed class SignalingHub : IHostedService, IDisposable
             _metrics.Errors.Add(1, new KeyValuePair<string, object?>("code", error.Code.ToString()));
         }
 
-        return SendAsync(session, message, null, null, 0);
+        if (SharedAvailable)
+        {
+            // The store numbers every message of a session, so that numbering survives a move to another server.
+            _shared!.Route(new SignalingDelivery(session.Id, message));
+            return ValueTask.CompletedTask;
+        }
+
+        return HoldAsync(session, message, null, null, 0, null);
     }
 
     /// <summary>
@@ -496,9 +734,9 @@ internal sealed class SignalingHub : IHostedService, IDisposable
     /// <see cref="SignalingOptions.MaxUnackedMessages"/> unacknowledged loses its connection and may resume; an
     /// away session that overflows ends, and the senders of what it held hear that their signals expired.
     /// </summary>
-    private async ValueTask SendAsync(SignalingSession session, SignalingMessage message, string? sender, long? senderRef, long relayStart)
+    private async ValueTask HoldAsync(SignalingSession session, SignalingMessage message, string? sender, long? senderRef, long relayStart, long? seq)
     {
-        var held = session.Hold(message, sender, senderRef, relayStart);
+        var held = session.Hold(message, sender, senderRef, relayStart, seq);
         if (session.UnackedCount <= _options.MaxUnackedMessages)
         {
             session.Connection?.Send(held.Message, relayStart);

@@ -38,4 +38,19 @@ internal static partial class SignalingLog
 
     [LoggerMessage(7031, LogLevel.Debug, "WebSocket connection ended with an error")]
     public static partial void ConnectionFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(7005, LogLevel.Debug, "Session {SessionId} taken over from another server with {Count} held messages")]
+    public static partial void SessionTakenOver(ILogger logger, string sessionId, int count);
+
+    [LoggerMessage(7040, LogLevel.Warning, "Shared signaling store unreachable; serving local sessions only")]
+    public static partial void BackplaneLost(ILogger logger, Exception? exception);
+
+    [LoggerMessage(7041, LogLevel.Information, "Shared signaling store reachable again; writing local sessions back")]
+    public static partial void BackplaneRestored(ILogger logger);
+
+    [LoggerMessage(7042, LogLevel.Warning, "Shared signaling store operation {Operation} failed")]
+    public static partial void BackplaneOperationFailed(ILogger logger, Exception exception, string operation);
+
+    [LoggerMessage(7043, LogLevel.Information, "Server {DeadServer} stopped renewing its presence; adopting {Count} of its sessions")]
+    public static partial void AdoptingSessions(ILogger logger, string deadServer, int count);
 }

@@ -47,6 +47,18 @@ internal sealed record SignalingOptions
     /// <summary>Lifetime of TURN REST credentials. Default 1 h.</summary>
     public TimeSpan TurnCredentialLifetime { get; init; } = TimeSpan.FromHours(1);
 
+    /// <summary>
+    /// StackExchange.Redis connection string (e.g. <c>127.0.0.1:6379</c>). When set, servers sharing it act as one:
+    /// sessions, numbering, held messages and rooms live in Redis. Unset: everything stays in this process.
+    /// </summary>
+    public string? Redis { get; init; }
+
+    /// <summary>
+    /// With <see cref="Redis"/>: how long a server's presence lasts without renewal (it renews every third of this).
+    /// When it lapses, another server adopts the dead server's sessions as away. Default 10 s.
+    /// </summary>
+    public TimeSpan PresenceTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Signed-token authentication; off (anonymous) unless a key is set.</summary>
     public JwtOptions Jwt { get; init; } = new();
 }

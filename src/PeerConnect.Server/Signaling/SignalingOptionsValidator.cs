@@ -27,6 +27,8 @@ internal sealed class SignalingOptionsValidator : IValidateOptions<SignalingOpti
         Require(options.MaxRoomsPerSession >= 1, "MaxRoomsPerSession must be at least 1.");
         Require(options.MaxConnections >= 1, "MaxConnections must be at least 1.");
         Require(options.MaxUnackedMessages >= 16, "MaxUnackedMessages must be at least 16.");
+        Require(options.PresenceTimeout >= TimeSpan.FromSeconds(1), "PresenceTimeout must be at least 1 s.");
+        Require(options.Redis is null || !string.IsNullOrWhiteSpace(options.Redis), "Redis must be a connection string when set.");
         Require(options.TurnCredentialLifetime > TimeSpan.Zero, "TurnCredentialLifetime must be positive.");
         foreach (var origin in options.AllowedOrigins)
         {

@@ -42,18 +42,35 @@ internal sealed class SignalingSession(string id, string userId, SignalingPrinci
     /// </summary>
     public long ClientSeq { get; set; }
 
-    public HashSet<string> Rooms { get; } = new(StringComparer.Ordinal);
+    /// <summary>Rooms the session is in, with how it appears in each (a shared backplane writes these back after an outage).</summary>
+    public Dictionary<string, PeerInfo> Rooms { get; } = new(StringComparer.Ordinal);
 
     public int UnackedCount => _unacked.Count;
 
     public IEnumerable<HeldMessage> Unacked => _unacked;
 
-    /// <summary>Gives the message the next sequence number and holds it until acknowledged.</summary>
-    public HeldMessage Hold(SignalingMessage message, string? senderSessionId, long? senderRef, long relayStart)
+    /// <summary>
+    /// Gives the message the next sequence number, or keeps the one a shared backplane gave it (which may skip
+    /// numbers it already handed out while this server could not see them), and holds it until acknowledged.
+    /// </summary>
+    public HeldMessage Hold(SignalingMessage message, string? senderSessionId, long? senderRef, long relayStart, long? seq = null)
     {
-        var held = new HeldMessage(message with { Seq = ++LastSeq }, senderSessionId, senderRef, relayStart);
+        LastSeq = seq ?? LastSeq + 1;
+        var held = new HeldMessage(message with { Seq = LastSeq }, senderSessionId, senderRef, relayStart);
         _unacked.Enqueue(held);
         return held;
+    }
+
+    /// <summary>Takes on the numbering and held messages of a session taken over from another server.</summary>
+    public void Restore(long lastSeq, IEnumerable<HeldMessage> held)
+    {
+        foreach (var message in held)
+        {
+            _unacked.Enqueue(message);
+        }
+
+        LastSeq = lastSeq;
+        Acked = _unacked.TryPeek(out var oldest) ? oldest.Message.Seq!.Value - 1 : lastSeq;
     }
 
     /// <summary>Forgets messages up to <paramref name="through"/>; values past the last sequence number are clamped.</summary>

@@ -39,6 +39,7 @@ internal static class WireNames
         SignalingErrorCode.RateLimited => "rate_limited",
         SignalingErrorCode.TooLarge => "too_large",
         SignalingErrorCode.LimitExceeded => "limit_exceeded",
+        SignalingErrorCode.Unavailable => "unavailable",
         _ => throw new ArgumentOutOfRangeException(nameof(code)),
     };
 
@@ -52,6 +53,7 @@ internal static class WireNames
         "rate_limited" => SignalingErrorCode.RateLimited,
         "too_large" => SignalingErrorCode.TooLarge,
         "limit_exceeded" => SignalingErrorCode.LimitExceeded,
+        "unavailable" => SignalingErrorCode.Unavailable,
         _ => null,
     };
 

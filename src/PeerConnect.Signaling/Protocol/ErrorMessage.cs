@@ -26,6 +26,12 @@ public enum SignalingErrorCode
 
     /// <summary>A server limit on connections or rooms was reached (wire: <c>limit_exceeded</c>).</summary>
     LimitExceeded,
+
+    /// <summary>
+    /// The server cannot reach the state it shares with other servers, so it cannot admit the request now; try again
+    /// later (wire: <c>unavailable</c>).
+    /// </summary>
+    Unavailable,
 }
 
 /// <summary>Error (<c>error</c>), either answering a client message or before the server closes the connection.</summary>

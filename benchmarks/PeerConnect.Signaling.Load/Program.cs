@@ -1,0 +1,130 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+
+// Usage (servers already running; see docs/benchmarks.md "Signaling at scale"):
+//   dotnet run -c Release --project benchmarks/PeerConnect.Signaling.Load -- \
+//     --protocol peerconnect|peerjs --urls ws://127.0.0.1:5000/ws[,ws://127.0.0.1:5001/ws] --clients 1000 \
+//     [--seconds 20] [--rate 1] [--sources 4] [--pids 1234[,5678]]
+// Client 2k and 2k+1 form a pair (a room of two); with several URLs the two sit on different servers.
+// Each client sends --rate signals per second to its partner; the payload carries the send time, so the
+// receiver measures relay latency on one clock. Server memory is the RSS of --pids before the clients connect
+// and after they have sat idle for a few seconds.
+var options = LoadOptions.Parse(args);
+var pairs = options.Clients / 2;
+var clients = new LoadClient[pairs * 2];
+var rssBefore = Rss(options.Pids);
+Console.WriteLine($"protocol {options.Protocol}, {clients.Length} clients, {options.Urls.Count} server(s), {options.Sources} source address(es), rate {options.Rate}/s per client, {options.Seconds} s");
+
+var connectWatch = Stopwatch.StartNew();
+using (var gate = new SemaphoreSlim(200))
+{
+    var opening = Enumerable.Range(0, clients.Length).Select(async i =>
+    {
+        await gate.WaitAsync();
+        try
+        {
+            var url = options.Urls[i % 2 % options.Urls.Count];
+            var source = IPAddress.Parse($"127.0.0.{1 + (i % options.Sources)}");
+            clients[i] = await LoadClient.OpenAsync(options.Protocol, url, source, $"p{i / 2}", i);
+        }
+        catch (Exception e) when (e is WebSocketException or IOException or SocketException or OperationCanceledException or HttpRequestException)
+        {
+            Console.Error.WriteLine($"client {i}: {e.Message}");
+        }
+        finally
+        {
+            gate.Release();
+        }
+    });
+    await Task.WhenAll(opening);
+}
+
+var opened = clients.Count(c => c is not null);
+Console.WriteLine($"opened {opened}/{clients.Length} in {connectWatch.Elapsed.TotalSeconds:F1} s");
+for (var p = 0; p < pairs; p++)
+{
+    if (clients[2 * p] is { } a && clients[2 * p + 1] is { } b)
+    {
+        a.Partner = b.Id;
+        b.Partner = a.Id;
+    }
+}
+
+if (options.Protocol == "peerconnect")
+{
+    // Join in pair order so the second member's 'joined' lists the first.
+    await Task.WhenAll(clients.Where(c => c is not null).Select(c => c.JoinAsync()));
+}
+
+await Task.Delay(TimeSpan.FromSeconds(5));
+var rssIdle = Rss(options.Pids);
+var heldIdle = clients.Count(c => c is { IsOpen: true });
+Console.WriteLine($"idle: {heldIdle} held; server RSS {rssBefore / 1048576.0:F1} MiB -> {rssIdle / 1048576.0:F1} MiB; {(rssIdle - rssBefore) / 1024.0 / Math.Max(1, heldIdle):F1} KiB per connection");
+
+using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(options.Seconds));
+var exchangeWatch = Stopwatch.StartNew();
+var senders = clients.Where(c => c is { Partner: not null }).Select(c => c.SendLoopAsync(options.Rate, stop.Token)).ToList();
+await Task.WhenAll(senders);
+await Task.Delay(TimeSpan.FromSeconds(2));
+var elapsed = exchangeWatch.Elapsed.TotalSeconds - 2;
+var latencies = clients.Where(c => c is not null).SelectMany(c => c.Latencies).Order().ToArray();
+var sent = clients.Where(c => c is not null).Sum(c => c.Sent);
+var held = clients.Count(c => c is { IsOpen: true });
+var rssLoaded = Rss(options.Pids);
+Console.WriteLine($"exchange: sent {sent}, received {latencies.Length} ({latencies.Length / elapsed:F0} msg/s), held {held}, errors {clients.Where(c => c is not null).Sum(c => c.Errors)}");
+if (latencies.Length > 0)
+{
+    Console.WriteLine($"relay latency: p50 {Percentile(latencies, 0.50):F2} ms, p99 {Percentile(latencies, 0.99):F2} ms, max {latencies[^1]:F2} ms");
+}
+
+Console.WriteLine($"server RSS under load: {rssLoaded / 1048576.0:F1} MiB");
+Console.WriteLine($"| {options.Protocol} | {options.Urls.Count} | {clients.Length} | {held} | {latencies.Length / elapsed:F0} | {(latencies.Length > 0 ? Percentile(latencies, 0.50) : double.NaN):F2} | {(latencies.Length > 0 ? Percentile(latencies, 0.99) : double.NaN):F2} | {(rssIdle - rssBefore) / 1024.0 / Math.Max(1, heldIdle):F1} |");
+foreach (var client in clients.Where(c => c is not null))
+{
+    client.Abort();
+}
+
+static double Percentile(double[] sorted, double p) => sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
+
+static long Rss(IReadOnlyList<int> pids)
+{
+    long total = 0;
+    foreach (var pid in pids)
+    {
+        foreach (var line in File.ReadLines($"/proc/{pid}/status"))
+        {
+            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+            {
+                total += long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
+            }
+        }
+    }
+
+    return total;
+}
+
+internal sealed record LoadOptions(string Protocol, IReadOnlyList<Uri> Urls, int Clients, int Seconds, double Rate, int Sources, IReadOnlyList<int> Pids)
+{
+    public static LoadOptions Parse(string[] args)
+    {
+        string Get(string name, string fallback)
+        {
+            var i = Array.IndexOf(args, name);
+            return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
+        }
+
+        return new LoadOptions(
+            Get("--protocol", "peerconnect"),
+            Get("--urls", "ws://127.0.0.1:5000/ws").Split(',').Select(u => new Uri(u)).ToList(),
+            int.Parse(Get("--clients", "1000"), CultureInfo.InvariantCulture),
+            int.Parse(Get("--seconds", "20"), CultureInfo.InvariantCulture),
+            double.Parse(Get("--rate", "1"), CultureInfo.InvariantCulture),
+            int.Parse(Get("--sources", "4"), CultureInfo.InvariantCulture),
+            Get("--pids", "").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(p => int.Parse(p, CultureInfo.InvariantCulture)).ToList());
+    }
+}

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Signaling at scale: N clients in rooms of two against one PeerConnect server, two PeerConnect servers on Redis,
+# and the PeerJS server (the reference). Figures go to stdout; docs/benchmarks.md records one run.
+# Usage: benchmarks/signaling-load.sh N [seconds] [rate-per-client]   (PEERJS_DIR: where `npm install peer` ran)
+set -euo pipefail
+n=${1:-1000}
+seconds=${2:-20}
+rate=${3:-1}
+peerjs_dir=${PEERJS_DIR:-/tmp/peerjs-ref}
+root=$(cd "$(dirname "$0")/.." && pwd)
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"  # containers may cap the hard limit (20000 here)
+server_dll=$root/src/PeerConnect.Server/bin/Release/net10.0/PeerConnect.Server.dll
+load_dll=$root/benchmarks/PeerConnect.Signaling.Load/bin/Release/net10.0/PeerConnect.Signaling.Load.dll
+[ -f "$server_dll" ] && [ -f "$load_dll" ] || {
+  dotnet build -c Release "$root/src/PeerConnect.Server" >/dev/null
+  dotnet build -c Release "$root/benchmarks/PeerConnect.Signaling.Load" >/dev/null
+}
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT
+
+wait_port() { for _ in $(seq 100); do (echo >/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.1; done; return 1; }
+
+start_server() { # port [redis]
+  env PeerConnect__Turn__Enabled=false Logging__LogLevel__Default=Warning \
+  PeerConnect__Signaling__MaxConnections=20000 PeerConnect__Signaling__MaxRooms=20000 \
+  ${2:+PeerConnect__Signaling__Redis=$2} \
+    dotnet "$server_dll" --urls "http://127.0.0.1:$1" >/tmp/pc-server-$1.log 2>&1 &
+  pids+=($!); last_pid=$!
+  wait_port "$1"
+}
+
+run_load() { dotnet "$load_dll" --clients "$n" --seconds "$seconds" --rate "$rate" --sources 4 "$@"; }
+
+echo "== one PeerConnect server"
+start_server 17100; one=$last_pid
+run_load --protocol peerconnect --urls ws://127.0.0.1:17100/ws --pids "$one"
+cleanup; pids=()
+
+echo "== two PeerConnect servers on Redis"
+redis-server --port 17379 --bind 127.0.0.1 --save "" --appendonly no >/tmp/pc-redis.log 2>&1 &
+pids+=($!); redis_pid=$!
+wait_port 17379
+start_server 17101 127.0.0.1:17379; a=$last_pid
+start_server 17102 127.0.0.1:17379; b=$last_pid
+run_load --protocol peerconnect --urls ws://127.0.0.1:17101/ws,ws://127.0.0.1:17102/ws --pids "$a,$b"
+echo "redis RSS: $(awk '/VmRSS/ {print $2/1024 " MiB"}' /proc/$redis_pid/status)"
+cleanup; pids=()
+
+echo "== PeerJS server (peer $(node -p "require('$peerjs_dir/node_modules/peer/package.json').version"), node $(node --version)"
+node "$peerjs_dir/node_modules/peer/dist/bin/peerjs.js" --port 17200 --concurrent_limit 20000 >/tmp/peerjs.log 2>&1 &
+pids+=($!); pj=$!
+wait_port 17200
+run_load --protocol peerjs --urls ws://127.0.0.1:17200/peerjs --pids "$pj"

@@ -1,0 +1,162 @@
+namespace PeerConnect.Server.Signaling.Redis;
+
+/// <summary>
+/// The Lua scripts that keep shared signaling state consistent: each runs atomically in Redis, so numbering,
+/// storing and routing a message, or moving a session between servers, never interleave.
+/// </summary>
+/// <remarks>
+/// Keys (all under <c>pc:</c>):
+/// <code>
+/// pc:s:{session}   hash   inst (server holding it), user, pu (token user or ""), prin (allowed rooms), tok, last (last seq)
+/// pc:t:{token}     string session id
+/// pc:q:{session}   zset   held messages, score = seq, member = "{seq}|{envelope}"
+/// pc:sr:{session}  hash   room -> how the session appears there (peer JSON)
+/// pc:r:{room}      zset   member session ids, score = join order
+/// pc:ri:{room}     hash   session id -> peer JSON
+/// pc:rooms         set    rooms with members
+/// pc:i:{server}    string presence of a live server, with expiry
+/// pc:insts         set    servers that have registered
+/// pc:is:{server}   set    sessions a server holds
+/// pc:ch:{server}   pub/sub channel: "D{seq}|{envelope}" deliveries, "M{session}" session moved away
+/// </code>
+/// Scripts build key names from arguments, which a single Redis allows; Redis Cluster is not supported.
+/// </remarks>
+internal static class RedisScripts
+{
+    /// <summary>
+    /// ARGV: target, envelope, max held, then for a relayed signal the sender's rooms. Returns the seq, 0 when the
+    /// target has no session, -1 when it shares none of the rooms, -2 when it holds too many messages already.
+    /// </summary>
+    public const string Route = """
+        local s = 'pc:s:' .. ARGV[1]
+        local inst = redis.call('HGET', s, 'inst')
+        if not inst then return 0 end
+        if #ARGV > 3 then
+          local shared = false
+          for i = 4, #ARGV do
+            if redis.call('ZSCORE', 'pc:r:' .. ARGV[i], ARGV[1]) then shared = true break end
+          end
+          if not shared then return -1 end
+        end
+        local q = 'pc:q:' .. ARGV[1]
+        if redis.call('ZCARD', q) >= tonumber(ARGV[3]) then return -2 end
+        local seq = redis.call('HINCRBY', s, 'last', 1)
+        local item = seq .. '|' .. ARGV[2]
+        redis.call('ZADD', q, seq, item)
+        local ttl = redis.call('PTTL', s)
+        if ttl > 0 then redis.call('PEXPIRE', q, ttl) end
+        redis.call('PUBLISH', 'pc:ch:' .. inst, 'D' .. item)
+        return seq
+        """;
+
+    /// <summary>ARGV: room, session, peer JSON, max members, max rooms. Returns {status, others...}: 0 joined, 1 already in, -1 full, -2 too many rooms.</summary>
+    public const string Join = """
+        local r, ri = 'pc:r:' .. ARGV[1], 'pc:ri:' .. ARGV[1]
+        local ids = redis.call('ZRANGE', r, 0, -1)
+        local already = redis.call('ZSCORE', r, ARGV[2])
+        if not already then
+          if #ids >= tonumber(ARGV[4]) then return {-1} end
+          if #ids == 0 and redis.call('SCARD', 'pc:rooms') >= tonumber(ARGV[5]) then return {-2} end
+        end
+        local out = {already and 1 or 0}
+        for _, id in ipairs(ids) do
+          if id ~= ARGV[2] then out[#out + 1] = redis.call('HGET', ri, id) end
+        end
+        if not already then
+          redis.call('ZADD', r, redis.call('INCR', 'pc:rseq'), ARGV[2])
+          redis.call('HSET', ri, ARGV[2], ARGV[3])
+          redis.call('SADD', 'pc:rooms', ARGV[1])
+          redis.call('HSET', 'pc:sr:' .. ARGV[2], ARGV[1], ARGV[3])
+        end
+        return out
+        """;
+
+    /// <summary>ARGV: room, session. Returns the ids still in the room.</summary>
+    public const string Leave = """
+        local r, ri = 'pc:r:' .. ARGV[1], 'pc:ri:' .. ARGV[1]
+        redis.call('ZREM', r, ARGV[2])
+        redis.call('HDEL', ri, ARGV[2])
+        redis.call('HDEL', 'pc:sr:' .. ARGV[2], ARGV[1])
+        local ids = redis.call('ZRANGE', r, 0, -1)
+        if #ids == 0 then
+          redis.call('DEL', r, ri)
+          redis.call('SREM', 'pc:rooms', ARGV[1])
+        end
+        return ids
+        """;
+
+    /// <summary>
+    /// ARGV: 't' and a token, or 'i' and a session id; the claiming server; for 't' the caller's token user (or ""),
+    /// for 'i' the dead server it must still belong to. Moves the session and tells its previous server.
+    /// Returns nil, or {id, user, prin, tok, last, {room, peer, ...}, {held...}}.
+    /// </summary>
+    public const string Claim = """
+        local id
+        if ARGV[1] == 't' then
+          id = redis.call('GET', 'pc:t:' .. ARGV[2])
+          if not id then return nil end
+        else
+          id = ARGV[2]
+        end
+        local s = 'pc:s:' .. id
+        local f = redis.call('HMGET', s, 'inst', 'user', 'pu', 'prin', 'tok', 'last')
+        if not f[1] then return nil end
+        if ARGV[1] == 't' and f[3] ~= ARGV[4] then return nil end
+        if ARGV[1] == 'i' and f[1] ~= ARGV[4] then return nil end
+        redis.call('HSET', s, 'inst', ARGV[3])
+        redis.call('SREM', 'pc:is:' .. f[1], id)
+        redis.call('SADD', 'pc:is:' .. ARGV[3], id)
+        if f[1] ~= ARGV[3] then redis.call('PUBLISH', 'pc:ch:' .. f[1], 'M' .. id) end
+        return {id, f[2], f[4], f[5], f[6], redis.call('HGETALL', 'pc:sr:' .. id), redis.call('ZRANGE', 'pc:q:' .. id, 0, -1)}
+        """;
+
+    /// <summary>
+    /// ARGV: session, server, user, token user, prin, token, last seq, key lifetime ms, room count n, then n pairs
+    /// (room, peer JSON), then held items. Writes a local session back, keeping the larger last seq, and drops room
+    /// memberships the server no longer knows of.
+    /// </summary>
+    public const string Resync = """
+        local id = ARGV[1]
+        local s, sr, q = 'pc:s:' .. id, 'pc:sr:' .. id, 'pc:q:' .. id
+        local last = tonumber(redis.call('HGET', s, 'last') or '0')
+        if tonumber(ARGV[7]) > last then last = tonumber(ARGV[7]) end
+        local old = redis.call('HKEYS', sr)
+        redis.call('HSET', s, 'inst', ARGV[2], 'user', ARGV[3], 'pu', ARGV[4], 'prin', ARGV[5], 'tok', ARGV[6], 'last', last)
+        redis.call('SET', 'pc:t:' .. ARGV[6], id, 'PX', ARGV[8])
+        redis.call('SADD', 'pc:is:' .. ARGV[2], id)
+        local n = tonumber(ARGV[9])
+        local keep = {}
+        for i = 0, n - 1 do
+          local room, peer = ARGV[10 + 2 * i], ARGV[11 + 2 * i]
+          keep[room] = true
+          if not redis.call('ZSCORE', 'pc:r:' .. room, id) then
+            redis.call('ZADD', 'pc:r:' .. room, redis.call('INCR', 'pc:rseq'), id)
+          end
+          redis.call('HSET', 'pc:ri:' .. room, id, peer)
+          redis.call('HSET', sr, room, peer)
+          redis.call('SADD', 'pc:rooms', room)
+          redis.call('PEXPIRE', 'pc:r:' .. room, ARGV[8])
+          redis.call('PEXPIRE', 'pc:ri:' .. room, ARGV[8])
+        end
+        for _, room in ipairs(old) do
+          if not keep[room] then
+            redis.call('ZREM', 'pc:r:' .. room, id)
+            redis.call('HDEL', 'pc:ri:' .. room, id)
+            redis.call('HDEL', sr, room)
+          end
+        end
+        for i = 10 + 2 * n, #ARGV do
+          local seq = tonumber(string.match(ARGV[i], '^(%d+)|'))
+          redis.call('ZADD', q, seq, ARGV[i])
+        end
+        for _, k in ipairs({s, sr, q}) do redis.call('PEXPIRE', k, ARGV[8]) end
+        return last
+        """;
+
+    /// <summary>ARGV: session, token, server. Deletes an ended session.</summary>
+    public const string End = """
+        redis.call('DEL', 'pc:s:' .. ARGV[1], 'pc:q:' .. ARGV[1], 'pc:sr:' .. ARGV[1], 'pc:t:' .. ARGV[2])
+        redis.call('SREM', 'pc:is:' .. ARGV[3], ARGV[1])
+        return 1
+        """;
+}

@@ -1,0 +1,468 @@
+using System.Buffers.Text;
+using System.Globalization;
+using System.Security.Cryptography;
+using Microsoft.Extensions.Options;
+using PeerConnect.Signaling.Protocol;
+using StackExchange.Redis;
+
+namespace PeerConnect.Server.Signaling.Redis;
+
+/// <summary>
+/// The shared backplane on Redis (<c>PeerConnect:Signaling:Redis</c>). Scripts number, store and route each message
+/// in one step (<see cref="RedisScripts"/>); each server listens on its own pub/sub channel; a presence key with
+/// expiry per server lets the others notice it died and adopt its sessions.
+/// </summary>
+/// <remarks>
+/// Commands the hub issues without waiting go out on one connection in the order issued, which keeps a session's
+/// messages in order. The subscription is read through a <see cref="ChannelMessageQueue"/>, which hands messages over
+/// one at a time in arrival order.
+/// </remarks>
+internal sealed class RedisSignalingBackplane : ISharedSignalingBackplane, IDisposable
+{
+    private readonly SignalingOptions _options;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _timeProvider;
+    private readonly ConnectionMultiplexer _redis;
+    private readonly IDatabase _db;
+    private readonly RedisChannel _channel;
+    private readonly TimeSpan _keyLifetime;
+    private readonly ITimer _presenceTimer;
+    private readonly Lock _subscribeGate = new();
+    private Action<HubCommand>? _post;
+    private ChannelMessageQueue? _queue;
+    private volatile bool _available;
+    private int _ticks;
+
+    public RedisSignalingBackplane(IOptions<SignalingOptions> options, ILogger<RedisSignalingBackplane> logger, TimeProvider timeProvider)
+    {
+        _options = options.Value;
+        _logger = logger;
+        _timeProvider = timeProvider;
+        ServerId = Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(9));
+        _channel = RedisChannel.Literal("pc:ch:" + ServerId);
+
+        // Long enough that a session outlives its server's death by the presence timeout and the resume window.
+        _keyLifetime = 2 * (_options.PresenceTimeout + _options.ResumeWindow) + TimeSpan.FromMinutes(1);
+        var configuration = ConfigurationOptions.Parse(_options.Redis!);
+        configuration.AbortOnConnectFail = false;
+
+        // Come back soon after Redis does: until then no server admits joins.
+        configuration.ReconnectRetryPolicy ??= new ExponentialRetry(250, 2000);
+        configuration.ClientName ??= "peerconnect-" + ServerId;
+        _redis = ConnectionMultiplexer.Connect(configuration);
+        _db = _redis.GetDatabase();
+        _redis.ConnectionFailed += OnConnectionFailed;
+        _redis.ConnectionRestored += OnConnectionRestored;
+        _available = _redis.IsConnected;
+        _presenceTimer = _timeProvider.CreateTimer(_ => _ = TickAsync(), null, TimeSpan.Zero, _options.PresenceTimeout / 3);
+    }
+
+    /// <summary>This server's id in the shared store.</summary>
+    public string ServerId { get; }
+
+    public bool IsAvailable => _available;
+
+    public ValueTask PublishAsync(SignalingDelivery delivery, CancellationToken cancellationToken)
+    {
+        Route(delivery);
+        return ValueTask.CompletedTask;
+    }
+
+    public IDisposable Subscribe(Action<HubCommand> post)
+    {
+        if (Interlocked.CompareExchange(ref _post, post, null) is not null)
+        {
+            throw new InvalidOperationException("A backplane serves one hub.");
+        }
+
+        _ = EnsureSubscribedAsync();
+        return new Subscription(this);
+    }
+
+    public void Register(SignalingSession session)
+    {
+        if (_available)
+        {
+            Fire("register", _db.ScriptEvaluateAsync(RedisScripts.Resync, values: SessionArguments(session, [])));
+        }
+    }
+
+    public void RotateToken(SignalingSession session, string previousToken)
+    {
+        if (!_available)
+        {
+            return;
+        }
+
+        Fire("rotate", _db.KeyDeleteAsync("pc:t:" + previousToken, CommandFlags.FireAndForget));
+        Fire("rotate", _db.StringSetAsync("pc:t:" + session.ResumeToken, session.Id, _keyLifetime, flags: CommandFlags.FireAndForget));
+        Fire("rotate", _db.HashSetAsync("pc:s:" + session.Id, "tok", session.ResumeToken, flags: CommandFlags.FireAndForget));
+    }
+
+    public void Acknowledge(string sessionId, long through) =>
+        Fire("ack", _db.SortedSetRemoveRangeByScoreAsync("pc:q:" + sessionId, double.NegativeInfinity, through, flags: CommandFlags.FireAndForget));
+
+    public void Route(SignalingDelivery delivery, IReadOnlyCollection<string>? senderRooms = null)
+    {
+        var values = new RedisValue[3 + (senderRooms?.Count ?? 0)];
+        values[0] = delivery.TargetSessionId;
+        values[1] = RedisRecords.Envelope(delivery);
+        values[2] = _options.MaxUnackedMessages;
+        if (senderRooms is not null)
+        {
+            var i = 3;
+            foreach (var room in senderRooms)
+            {
+                values[i++] = room;
+            }
+        }
+
+        var routed = _db.ScriptEvaluateAsync(RedisScripts.Route, values: values);
+        if (senderRooms is null || delivery.SenderSessionId is not { } sender)
+        {
+            Fire("route", routed);
+            return;
+        }
+
+        _ = routed.ContinueWith(
+            task =>
+            {
+                if (Refusal(task, delivery) is { } answer)
+                {
+                    _post?.Invoke(new RelayRefusedCommand(sender, answer));
+                }
+            },
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+    }
+
+    private static SignalingMessage? Refusal(Task<RedisResult> routed, SignalingDelivery delivery)
+    {
+        var target = delivery.TargetSessionId;
+        if (!routed.IsCompletedSuccessfully)
+        {
+            return new ErrorMessage(SignalingErrorCode.Unavailable, "The server cannot reach its shared state; the signal was not sent.") { Ref = delivery.SenderRef };
+        }
+
+        return (long)routed.Result switch
+        {
+            0 => new ErrorMessage(SignalingErrorCode.UnknownPeer, $"No peer '{target}'.") { Ref = delivery.SenderRef },
+            -1 => new ErrorMessage(SignalingErrorCode.NotInRoom, $"You share no room with '{target}'.") { Ref = delivery.SenderRef },
+            -2 => new ExpiredMessage(target, ((SignalMessage)delivery.Message).Kind) { Ref = delivery.SenderRef },
+            _ => null,
+        };
+    }
+
+    public async ValueTask<RoomJoinResult> JoinRoomAsync(string roomId, PeerInfo member, int maxMembers, int maxRooms)
+    {
+        var result = (RedisResult[])(await RunAsync(RedisScripts.Join, [roomId, member.Id, RedisRecords.Peer(member), maxMembers, maxRooms]).ConfigureAwait(false))!;
+        var status = (long)result[0];
+        if (status < 0)
+        {
+            return new RoomJoinResult(status == -1 ? SignalingErrorCode.RoomFull : SignalingErrorCode.LimitExceeded, false, []);
+        }
+
+        KeepRoomAlive(roomId);
+        return new RoomJoinResult(null, status == 1, result.Skip(1).Select(peer => RedisRecords.Peer((string)peer!)).ToList());
+    }
+
+    public async ValueTask<IReadOnlyList<string>> LeaveRoomAsync(string roomId, string sessionId)
+    {
+        var result = (RedisResult[])(await RunAsync(RedisScripts.Leave, [roomId, sessionId]).ConfigureAwait(false))!;
+        return result.Select(id => (string)id!).ToList();
+    }
+
+    public ValueTask<SharedSessionState?> ClaimAsync(string resumeToken, string? principalUserId) =>
+        ClaimAsync("t", resumeToken, principalUserId ?? "");
+
+    public ValueTask<SharedSessionState?> AdoptAsync(string sessionId, string deadServer) => ClaimAsync("i", sessionId, deadServer);
+
+    public async ValueTask<IReadOnlyList<HeldMessage>> ReadHeldAsync(string sessionId, long after, long through)
+    {
+        try
+        {
+            var items = await _db.SortedSetRangeByScoreAsync("pc:q:" + sessionId, after, through, Exclude.Start).ConfigureAwait(false);
+            return items.Select(item => RedisRecords.Held(item!)).ToList();
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
+            throw new SignalingBackplaneUnavailableException("Could not read held messages.", e);
+        }
+    }
+
+    public void End(SignalingSession session) =>
+        Fire("end", _db.ScriptEvaluateAsync(RedisScripts.End, values: [session.Id, session.ResumeToken, ServerId]));
+
+    public async ValueTask ResyncAsync(IReadOnlyCollection<SignalingSession> sessions)
+    {
+        await RefreshPresenceAsync().ConfigureAwait(false);
+        var pending = sessions.Select(session => _db.ScriptEvaluateAsync(
+            RedisScripts.Resync,
+            values: SessionArguments(session, session.Unacked.Select(RedisRecords.Numbered)))).ToList();
+        try
+        {
+            await Task.WhenAll(pending).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
+            SignalingLog.BackplaneOperationFailed(_logger, e, "resync");
+        }
+    }
+
+    public void KeepAlive(IReadOnlyCollection<SignalingSession> sessions)
+    {
+        foreach (var session in sessions)
+        {
+            foreach (var key in (string[])["pc:s:", "pc:q:", "pc:sr:"])
+            {
+                Fire("keepalive", _db.KeyExpireAsync(key + session.Id, _keyLifetime, CommandFlags.FireAndForget));
+            }
+
+            Fire("keepalive", _db.KeyExpireAsync("pc:t:" + session.ResumeToken, _keyLifetime, CommandFlags.FireAndForget));
+            foreach (var room in session.Rooms.Keys)
+            {
+                KeepRoomAlive(room);
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        _presenceTimer.Dispose();
+        if (_redis.IsConnected)
+        {
+            // Tell the others at once rather than after the presence timeout.
+            try
+            {
+                _db.KeyDelete("pc:i:" + ServerId);
+            }
+            catch (Exception e) when (e is RedisException or TimeoutException)
+            {
+                SignalingLog.BackplaneOperationFailed(_logger, e, "unregister");
+            }
+        }
+
+        _redis.Dispose();
+    }
+
+    private void KeepRoomAlive(string room)
+    {
+        Fire("keepalive", _db.KeyExpireAsync("pc:r:" + room, _keyLifetime, CommandFlags.FireAndForget));
+        Fire("keepalive", _db.KeyExpireAsync("pc:ri:" + room, _keyLifetime, CommandFlags.FireAndForget));
+    }
+
+    private async ValueTask<SharedSessionState?> ClaimAsync(string mode, string key, string check)
+    {
+        var result = await RunAsync(RedisScripts.Claim, [mode, key, ServerId, check]).ConfigureAwait(false);
+        if (result.IsNull)
+        {
+            return null;
+        }
+
+        var fields = (RedisResult[])result!;
+        var pairs = (RedisResult[])fields[5]!;
+        var rooms = new Dictionary<string, PeerInfo>(StringComparer.Ordinal);
+        for (var i = 0; i + 1 < pairs.Length; i += 2)
+        {
+            rooms[(string)pairs[i]!] = RedisRecords.Peer((string)pairs[i + 1]!);
+        }
+
+        var id = (string)fields[0]!;
+        var principal = RedisRecords.Principal(mode == "t" ? check : await TokenUserAsync(id).ConfigureAwait(false), (string)fields[2]!);
+        return new SharedSessionState(
+            id,
+            (string)fields[1]!,
+            principal,
+            (string)fields[3]!,
+            long.Parse((string)fields[4]!, CultureInfo.InvariantCulture),
+            rooms,
+            ((RedisResult[])fields[6]!).Select(item => RedisRecords.Held((string)item!)).ToList());
+    }
+
+    private async Task<string> TokenUserAsync(string sessionId) =>
+        (string?)await _db.HashGetAsync("pc:s:" + sessionId, "pu").ConfigureAwait(false) ?? "";
+
+    private RedisValue[] SessionArguments(SignalingSession session, IEnumerable<string> held)
+    {
+        var values = new List<RedisValue>
+        {
+            session.Id,
+            ServerId,
+            session.UserId,
+            session.Principal.UserId ?? "",
+            RedisRecords.Rooms(session.Principal),
+            session.ResumeToken,
+            session.LastSeq,
+            (long)_keyLifetime.TotalMilliseconds,
+            session.Rooms.Count,
+        };
+        foreach (var (room, appearance) in session.Rooms)
+        {
+            values.Add(room);
+            values.Add(RedisRecords.Peer(appearance));
+        }
+
+        values.AddRange(held.Select(item => (RedisValue)item));
+        return [.. values];
+    }
+
+    private async Task<RedisResult> RunAsync(string script, RedisValue[] values)
+    {
+        try
+        {
+            return await _db.ScriptEvaluateAsync(script, values: values).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
+            throw new SignalingBackplaneUnavailableException("The shared store did not answer.", e);
+        }
+    }
+
+    /// <summary>Observes a command nobody waits for, so its failure is logged rather than lost.</summary>
+    private void Fire(string operation, Task task)
+    {
+        if (!task.IsCompleted)
+        {
+            _ = task.ContinueWith(
+                t => SignalingLog.BackplaneOperationFailed(_logger, t.Exception!.GetBaseException(), operation),
+                CancellationToken.None,
+                TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously,
+                TaskScheduler.Default);
+        }
+        else if (task.IsFaulted)
+        {
+            SignalingLog.BackplaneOperationFailed(_logger, task.Exception!.GetBaseException(), operation);
+        }
+    }
+
+    private async Task EnsureSubscribedAsync()
+    {
+        lock (_subscribeGate)
+        {
+            if (_queue is not null || _post is null)
+            {
+                return;
+            }
+        }
+
+        try
+        {
+            var queue = await _redis.GetSubscriber().SubscribeAsync(_channel).ConfigureAwait(false);
+            lock (_subscribeGate)
+            {
+                if (_queue is not null)
+                {
+                    return;
+                }
+
+                _queue = queue;
+            }
+
+            queue.OnMessage(OnChannelMessage);
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
+            // The presence timer tries again.
+            SignalingLog.BackplaneOperationFailed(_logger, e, "subscribe");
+        }
+    }
+
+    private void OnChannelMessage(ChannelMessage message)
+    {
+        var text = (string)message.Message!;
+        if (_post is not { } post || text.Length < 2)
+        {
+            return;
+        }
+
+        switch (text[0])
+        {
+            case 'D':
+                post(new DeliverCommand(RedisRecords.Numbered(text[1..])));
+                break;
+            case 'M':
+                post(new MovedCommand(text[1..]));
+                break;
+        }
+    }
+
+    private async Task TickAsync()
+    {
+        try
+        {
+            if (!_redis.IsConnected)
+            {
+                return;
+            }
+
+            await EnsureSubscribedAsync().ConfigureAwait(false);
+            await RefreshPresenceAsync().ConfigureAwait(false);
+            await ReapAsync().ConfigureAwait(false);
+            if (Interlocked.Increment(ref _ticks) % 6 == 0)
+            {
+                _post?.Invoke(new KeepAliveCommand());
+            }
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
+            SignalingLog.BackplaneOperationFailed(_logger, e, "presence");
+        }
+    }
+
+    private async Task RefreshPresenceAsync()
+    {
+        await _db.StringSetAsync("pc:i:" + ServerId, 1, _options.PresenceTimeout).ConfigureAwait(false);
+        await _db.SetAddAsync("pc:insts", ServerId).ConfigureAwait(false);
+    }
+
+    /// <summary>Finds servers whose presence expired; one live server wins each and adopts its sessions.</summary>
+    private async Task ReapAsync()
+    {
+        foreach (var server in await _db.SetMembersAsync("pc:insts").ConfigureAwait(false))
+        {
+            var id = (string)server!;
+            if (id == ServerId || await _db.KeyExistsAsync("pc:i:" + id).ConfigureAwait(false))
+            {
+                continue;
+            }
+
+            if (!await _db.StringSetAsync("pc:reap:" + id, ServerId, _options.PresenceTimeout * 2, When.NotExists).ConfigureAwait(false))
+            {
+                continue;
+            }
+
+            var sessions = (await _db.SetMembersAsync("pc:is:" + id).ConfigureAwait(false)).Select(s => (string)s!).ToList();
+            await _db.SetRemoveAsync("pc:insts", id).ConfigureAwait(false);
+            SignalingLog.AdoptingSessions(_logger, id, sessions.Count);
+            if (sessions.Count > 0)
+            {
+                _post?.Invoke(new AdoptCommand(id, sessions));
+            }
+        }
+    }
+
+    private void OnConnectionFailed(object? sender, ConnectionFailedEventArgs e)
+    {
+        if (_available)
+        {
+            _available = false;
+            SignalingLog.BackplaneLost(_logger, e.Exception);
+        }
+    }
+
+    private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e)
+    {
+        if (!_available && _redis.IsConnected)
+        {
+            _available = true;
+            SignalingLog.BackplaneRestored(_logger);
+            _post?.Invoke(new ResyncCommand());
+        }
+    }
+
+    private sealed class Subscription(RedisSignalingBackplane owner) : IDisposable
+    {
+        public void Dispose() => Volatile.Write(ref owner._post, null);
+    }
+}

@@ -12,6 +12,7 @@ declare -A needed=(
   [turnutils_stunclient]=coturn
   [ip]=iproute2
   [iptables]=iptables
+  [chromium]=chromium
 )
 missing=()
 for bin in "${!needed[@]}"; do

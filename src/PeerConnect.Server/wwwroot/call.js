@@ -1,5 +1,6 @@
 // call.js: the call page. Opening /?room=NAME in two tabs starts a video call between them.
-// Query: room (required to call), name (display name), relay=1 (ICE uses TURN relays only).
+// Query: room (required to call), name (display name), relay=1 (ICE uses TURN relays only),
+// access_token (a JWT, for servers that require one).
 
 import { PerfectNegotiator, SignalingClient } from "./peerconnect.js";
 import { formatRate, readCallStats } from "./stats.js";
@@ -8,6 +9,7 @@ const params = new URLSearchParams(location.search);
 const room = params.get("room");
 const relayOnly = params.get("relay") === "1";
 const displayName = params.get("name") ?? undefined;
+const accessToken = params.get("access_token") ?? undefined;
 
 /** @param {string} id @returns {any} */
 const $ = (id) => document.getElementById(id);
@@ -61,14 +63,18 @@ async function start() {
   $("local-video").srcObject = localStream;
   for (const id of ["mute", "camera", "hangup"]) $(id).disabled = false;
 
-  const response = await fetch("api/ice-servers", { headers: { Accept: "application/json" } });
+  const headers = { Accept: "application/json", ...(accessToken && { Authorization: `Bearer ${accessToken}` }) };
+  const response = await fetch("api/ice-servers", { headers });
   if (!response.ok) throw new Error(`GET /api/ice-servers answered ${response.status}`);
   iceServers = await response.json();
 
   const ws = new URL("ws", location.href);
   ws.protocol = location.protocol === "https:" ? "wss:" : "ws:";
-  client = new SignalingClient(ws);
-  client.addEventListener("statechange", renderSignaling);
+  client = new SignalingClient(ws, { accessToken });
+  client.addEventListener("statechange", () => {
+    console.debug(`signaling ${client.state}`);
+    renderSignaling();
+  });
   client.addEventListener("reconnected", (/** @type {CustomEvent} */ e) => {
     // Not resumed: we are a new session, so the peer knows us no more; the client rejoins and we call again.
     if (e.detail.resumed) return;
@@ -115,7 +121,10 @@ function startCall(peer) {
   // Both sides open the same pre-agreed channel, so neither has to be the one that creates it.
   const channel = pc.createDataChannel("chat", { negotiated: true, id: 0 });
   // Either side may offer first; the session ids decide who yields when both do.
-  const negotiator = new PerfectNegotiator(pc, client, peer.id, { polite: client.sessionId < peer.id });
+  const negotiator = new PerfectNegotiator(pc, client, peer.id, {
+    polite: client.sessionId < peer.id,
+    onError: (error) => console.debug("negotiation:", error),
+  });
   call = { peer, pc, negotiator, channel };
 
   for (const track of localStream.getTracks()) pc.addTrack(track, localStream);
@@ -125,6 +134,7 @@ function startCall(peer) {
     video.play().catch(() => {});
   });
   pc.addEventListener("connectionstatechange", () => {
+    console.debug(`connection ${pc.connectionState} (ice ${pc.iceConnectionState}, negotiation ${pc.signalingState})`);
     renderStatus();
     if (pc.connectionState === "connected") setOverlay(null);
     if (pc.connectionState === "failed") negotiator.restartIce();

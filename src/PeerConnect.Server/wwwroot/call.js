@@ -86,8 +86,10 @@ async function start() {
     if (!call && e.detail.members.length > 0) startCall(e.detail.members[0]);
   });
   client.addEventListener("peer-joined", (/** @type {CustomEvent} */ e) => {
+    // The newcomer makes the first offer; we answer it (see onSignal). Starting both at once would work too,
+    // through perfect negotiation, but a collision on the very first offer costs a rollback for nothing.
     members.set(e.detail.peer.id, e.detail.peer);
-    if (!call) startCall(e.detail.peer);
+    if (!call) setOverlay(`${nameOf(e.detail.peer)} is joining…`);
   });
   client.addEventListener("peer-left", (/** @type {CustomEvent} */ e) => {
     members.delete(e.detail.peer);
@@ -139,7 +141,10 @@ function startCall(peer) {
     if (pc.connectionState === "connected") setOverlay(null);
     if (pc.connectionState === "failed") negotiator.restartIce();
   });
-  pc.addEventListener("signalingstatechange", renderStatus);
+  pc.addEventListener("signalingstatechange", () => {
+    console.debug(`negotiation ${pc.signalingState}`);
+    renderStatus();
+  });
   pc.addEventListener("iceconnectionstatechange", renderStatus);
 
   channel.addEventListener("open", () => setChatEnabled(true));

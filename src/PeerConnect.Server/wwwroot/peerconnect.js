@@ -59,7 +59,8 @@ export class SignalingClient extends EventTarget {
   #pending = new Map();
   /** @type {Map<string, {name?: string, metadata?: Object<string, string>}>} */ #rooms = new Map();
   /** @type {object[]} Client messages waiting for a connection. */ #outbox = [];
-  /** @type {((welcome: object) => void) | null} */ #onFirstWelcome = null;
+  /** @type {{resolve: (welcome: object) => void, reject: (error: Error) => void} | null} Settles connect(). */
+  #firstConnect = null;
 
   /**
    * @param {string | URL} url The server's WebSocket endpoint, e.g. `ws://localhost:5000/ws`.
@@ -88,15 +89,16 @@ export class SignalingClient extends EventTarget {
   }
 
   /**
-   * Opens the connection and resolves with the server's `welcome`.
+   * Opens the connection and resolves with the server's `welcome`. Retries with backoff until the server answers;
+   * rejects only when the server refuses the access token (close 4001) or `close()` is called first.
    * @returns {Promise<object>}
    */
   connect() {
     if (this.state !== "new") throw new Error("connect() may be called once.");
     this.#setState("connecting");
     return new Promise((resolve, reject) => {
-      this.#onFirstWelcome = resolve;
-      this.#open(false).catch(reject);
+      this.#firstConnect = { resolve, reject };
+      this.#open(false).catch(() => this.#dropped(0));
     });
   }
 
@@ -138,6 +140,8 @@ export class SignalingClient extends EventTarget {
   close() {
     if (this.state === "closed") return;
     this.#setState("closed");
+    this.#firstConnect?.reject(new Error("The client was closed before it connected."));
+    this.#firstConnect = null;
     clearTimeout(this.#retry);
     this.#stopHeartbeat();
     this.#socket?.close(1000, "bye");
@@ -213,8 +217,8 @@ export class SignalingClient extends EventTarget {
     this.#setState("connected");
 
     if (first) {
-      this.#onFirstWelcome?.(welcome);
-      this.#onFirstWelcome = null;
+      this.#firstConnect?.resolve(welcome);
+      this.#firstConnect = null;
     } else {
       this.reconnects++;
       if (!resumed) {
@@ -251,9 +255,11 @@ export class SignalingClient extends EventTarget {
     this.#stopHeartbeat();
     if (this.state === "closed") return;
     if (code === CLOSE_UNAUTHORIZED) {
+      const error = Object.assign(new Error("The server refused the access token."), { code: "unauthorized" });
       this.#setState("closed");
-      this.#failPending(new Error("The server refused the access token."));
-      this.#onFirstWelcome = null;
+      this.#failPending(error);
+      this.#firstConnect?.reject(error);
+      this.#firstConnect = null;
       return;
     }
     this.#setState(this.sessionId === null ? "connecting" : "reconnecting");

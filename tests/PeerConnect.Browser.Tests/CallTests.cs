@@ -40,6 +40,20 @@ public sealed class CallTests(BrowserFixture browser) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task PagesOpenedAtTheSameTimeConnect()
+    {
+        var opening = new[] { OpenAsync(_server.RoomUrl("together", "Alice"), "alice"), OpenAsync(_server.RoomUrl("together", "Bob"), "bob") };
+        var pages = await Task.WhenAll(opening);
+        foreach (var page in pages)
+        {
+            await page.WaitCallConnectedAsync();
+        }
+
+        await pages[0].SendChatAsync("same time");
+        await pages[1].WaitForChatAsync("same time");
+    }
+
+    [Fact]
     public async Task ScreenshotsOfBothPagesDuringTheCallAreSaved()
     {
         var (alice, bob) = await StartCallAsync("screenshots");
@@ -114,7 +128,11 @@ public sealed class CallTests(BrowserFixture browser) : IAsyncLifetime
     private async Task<CallPage> OpenAsync(string url, string name)
     {
         var page = await CallPage.OpenAsync(browser, url, name);
-        _pages.Add(page);
+        lock (_pages)
+        {
+            _pages.Add(page);
+        }
+
         return page;
     }
 }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
+using Microsoft.Playwright;
 using PeerConnect.Browser.Tests.Infrastructure;
 
 namespace PeerConnect.Browser.Tests;
@@ -9,6 +10,7 @@ namespace PeerConnect.Browser.Tests;
 public sealed class SignalingLibraryTests(BrowserFixture browser) : IAsyncLifetime
 {
     private CallServer _server = null!;
+    private IPage? _page;
 
     public Task InitializeAsync()
     {
@@ -16,13 +18,22 @@ public sealed class SignalingLibraryTests(BrowserFixture browser) : IAsyncLifeti
         return Task.CompletedTask;
     }
 
-    public async Task DisposeAsync() => await _server.DisposeAsync();
+    public async Task DisposeAsync()
+    {
+        // Close the page first: the server's shutdown waits for open WebSockets.
+        if (_page is not null)
+        {
+            await _page.Context.CloseAsync();
+        }
+
+        await _server.DisposeAsync();
+    }
 
     [Fact]
     public async Task DroppedClientResumesAndGetsWhatWasSentWhileAwayOnceInOrderAndAcknowledgesIt()
     {
         const int count = 40;
-        var page = await browser.NewPageAsync();
+        var page = _page = await browser.NewPageAsync();
         var framesSent = new ConcurrentQueue<(string Url, string Text)>();
         page.WebSocket += (_, socket) => socket.FrameSent += (_, frame) => framesSent.Enqueue((socket.Url, frame.Text ?? ""));
         await page.GotoAsync(new Uri(_server.BaseUri, "/healthz").ToString());
@@ -88,6 +99,5 @@ public sealed class SignalingLibraryTests(BrowserFixture browser) : IAsyncLifeti
         var acks = Acks();
         Assert.Equal(acks.Order(), acks);
 
-        await page.Context.CloseAsync();
     }
 }

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.StaticFiles;
+using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 
@@ -25,12 +26,15 @@ internal static class ClientPageExtensions
             return app;
         }
 
+        var files = FindClientFiles(app.Environment);
+
         // The files are small and change with every release: browsers revalidate (ETag) instead of running stale modules.
         var types = new FileExtensionContentTypeProvider();
         types.Mappings[".js"] = "text/javascript; charset=utf-8";
-        app.UseDefaultFiles();
+        app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = files });
         app.UseStaticFiles(new StaticFileOptions
         {
+            FileProvider = files,
             ContentTypeProvider = types,
             OnPrepareResponse = context =>
             {
@@ -40,6 +44,21 @@ internal static class ClientPageExtensions
             },
         });
         return app;
+    }
+
+    /// <summary>
+    /// The web root when it holds the page (running from the project or a publish folder), else the <c>wwwroot</c>
+    /// copied beside the binary (running a build output from another working directory).
+    /// </summary>
+    private static IFileProvider FindClientFiles(IWebHostEnvironment environment)
+    {
+        if (environment.WebRootFileProvider.GetFileInfo("index.html").Exists)
+        {
+            return environment.WebRootFileProvider;
+        }
+
+        var beside = Path.Combine(AppContext.BaseDirectory, "wwwroot");
+        return Directory.Exists(beside) ? new PhysicalFileProvider(beside) : environment.WebRootFileProvider;
     }
 }
 

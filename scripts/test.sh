@@ -18,6 +18,8 @@ missing=()
 for bin in "${!needed[@]}"; do
   command -v "$bin" >/dev/null 2>&1 || missing+=("${needed[$bin]}")
 done
+# The ICE interop tests drive aiortc's aioice with Debian's interpreter (not whatever python3 is first on PATH).
+/usr/bin/python3 -c 'import aioice' >/dev/null 2>&1 || missing+=(python3-aiortc)
 if ((${#missing[@]})); then
   mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
   echo "Installing Debian packages: ${missing[*]}"

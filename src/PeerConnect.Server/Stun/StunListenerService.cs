@@ -13,6 +13,9 @@ internal sealed class StunListenerService(
 {
     private System.Security.Cryptography.X509Certificates.X509Certificate2? _certificate;
 
+    /// <summary>The TURN core, when credentials are configured.</summary>
+    public PeerConnect.Turn.Server.TurnServer? Turn { get; private set; }
+
     /// <summary>The running server, once started; tests read its bound endpoints.</summary>
     public StunServer? Server { get; private set; }
 
@@ -24,12 +27,18 @@ internal sealed class StunListenerService(
             return;
         }
         _certificate = StunServerOptionsMapper.LoadCertificate(settings);
+        var time = timeProvider ?? TimeProvider.System;
+        if (settings.TurnEnabled)
+        {
+            Turn = new PeerConnect.Turn.Server.TurnServer(TurnServerOptionsMapper.ToTurnOptions(settings), loggerFactory: loggerFactory, timeProvider: time, meterFactory: meterFactory);
+        }
         Server = new StunServer(
             StunServerOptionsMapper.ToServerOptions(settings, _certificate),
             loggerFactory,
-            timeProvider ?? TimeProvider.System,
+            time,
             methodHandler: null,
-            meterFactory);
+            meterFactory,
+            Turn is null ? null : new PeerConnect.Turn.Server.TurnPacketHandler(Turn));
         await Server.StartAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -46,6 +55,10 @@ internal sealed class StunListenerService(
         if (Server is not null)
         {
             await Server.DisposeAsync().ConfigureAwait(false);
+        }
+        if (Turn is not null)
+        {
+            await Turn.DisposeAsync().ConfigureAwait(false);
         }
         _certificate?.Dispose();
     }

@@ -44,4 +44,64 @@ internal sealed class TurnListenerOptions
 
     /// <summary>Open TCP/TLS connections allowed at once.</summary>
     public int MaxStreamConnections { get; set; } = 10_000;
+
+    /// <summary>TURN REALM.</summary>
+    public string Realm { get; set; } = "peerconnect";
+
+    /// <summary>Static TURN users: user name → password. TURN is on when this or <see cref="AuthSecret"/> is set.</summary>
+    public Dictionary<string, string> Users { get; set; } = [];
+
+    /// <summary>TURN REST API shared secret.</summary>
+    public string? AuthSecret { get; set; }
+
+    /// <summary>The REST secret being rotated out, still accepted.</summary>
+    public string? PreviousAuthSecret { get; set; }
+
+    /// <summary>Allow relaying to loopback peers (local testing only).</summary>
+    public bool AllowLoopbackPeers { get; set; }
+
+    /// <summary>CIDR ranges peers may be in although the defaults deny them.</summary>
+    public string[]? AllowedPeerRanges { get; set; }
+
+    /// <summary>CIDR ranges peers may never be in.</summary>
+    public string[]? DeniedPeerRanges { get; set; }
+
+    /// <summary>Relay ports as <c>min-max</c>.</summary>
+    public string RelayPortRange { get; set; } = "49152-65535";
+
+    /// <summary>IPv4 address relay sockets bind to; unset: the first specific IPv4 listen address, else 0.0.0.0.</summary>
+    public string? RelayAddress { get; set; }
+
+    /// <summary>IPv6 address relay sockets bind to; unset: no IPv6 relaying.</summary>
+    public string? RelayAddressV6 { get; set; }
+
+    /// <summary>Address advertised in XOR-RELAYED-ADDRESS behind a 1:1 NAT.</summary>
+    public string? ExternalAddress { get; set; }
+
+    /// <summary>Allocations per user.</summary>
+    public int MaxAllocationsPerUser { get; set; } = 10;
+
+    /// <summary>Allocations in total.</summary>
+    public int MaxAllocations { get; set; } = 10_000;
+
+    /// <summary>Allocation lifetime when the client asks for none.</summary>
+    public TimeSpan DefaultAllocationLifetime { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Longest allocation lifetime granted.</summary>
+    public TimeSpan MaxAllocationLifetime { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>Per-allocation relay bandwidth per direction; 0 is unlimited.</summary>
+    public long BandwidthLimitBytesPerSecond { get; set; }
+
+    /// <summary>How long a NONCE stays valid.</summary>
+    public TimeSpan NonceLifetime { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>Accept RFC 5766 channel numbers 0x5000–0x7FFF.</summary>
+    public bool AllowRfc5766ChannelNumbers { get; set; }
+
+    /// <summary>Largest unauthenticated UDP response as a multiple of the request size.</summary>
+    public double UnauthenticatedAmplificationLimit { get; set; } = 1.0;
+
+    /// <summary>True when TURN credentials are configured, which turns TURN on.</summary>
+    public bool TurnEnabled => Users.Count > 0 || !string.IsNullOrEmpty(AuthSecret);
 }

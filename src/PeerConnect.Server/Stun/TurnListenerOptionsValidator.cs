@@ -23,6 +23,10 @@ internal sealed class TurnListenerOptionsValidator : IValidateOptions<TurnListen
         {
             // The certificate is loaded at start; here only its absence matters to the other checks.
             StunServerOptionsMapper.ToServerOptions(options, certificate: null).Validate();
+            if (options.TurnEnabled)
+            {
+                TurnServerOptionsMapper.ToTurnOptions(options).Validate();
+            }
             return ValidateOptionsResult.Success;
         }
         catch (Exception e) when (e is ArgumentException or FormatException)

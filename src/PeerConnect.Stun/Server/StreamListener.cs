@@ -109,10 +109,12 @@ internal sealed class StreamListener : IDisposable
         byte[] receiveBuffer = ArrayPool<byte>.Shared.Rent(_options.MaxMessageLength);
         byte[] sendBuffer = ArrayPool<byte>.Shared.Rent(_options.MaxMessageLength);
         string reason = "closed by client";
+        StreamClientLink? link = null;
         try
         {
             client.NoDelay = true;
             await using var stream = await OpenStreamAsync(client, cancellationToken).ConfigureAwait(false);
+            link = new StreamClientLink(stream, _transport);
             byte[] remoteAddress = new byte[16];
             remote!.Address.TryWriteBytes(remoteAddress, out int addressLength);
             while (true)
@@ -121,16 +123,18 @@ internal sealed class StreamListener : IDisposable
                 using (var idle = new CancellationTokenSource(_options.StreamIdleTimeout, _time))
                 using (var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, idle.Token))
                 {
-                    length = await StunStreamFramer.ReadMessageAsync(stream, receiveBuffer.AsMemory(0, _options.MaxMessageLength), linked.Token).ConfigureAwait(false);
+                    length = await StunStreamFramer.ReadMessageAsync(stream, receiveBuffer.AsMemory(0, _options.MaxMessageLength), linked.Token, _processor.AcceptsChannelData).ConfigureAwait(false);
                 }
                 if (length == 0)
                 {
                     break;
                 }
-                var outcome = _processor.Process(receiveBuffer.AsSpan(0, length), remoteAddress.AsSpan(0, addressLength), remote.Port, _view, sendBuffer.AsSpan(0, _options.MaxMessageLength));
-                if (outcome.Kind == StunOutcomeKind.Respond)
+                var outcome = _processor.Process(receiveBuffer.AsSpan(0, length), remoteAddress.AsSpan(0, addressLength), remote.Port, _view, sendBuffer.AsSpan(0, _options.MaxMessageLength), link);
+                // Through the link: relayed data from other threads shares the stream (TURN).
+                if (outcome.Kind == StunOutcomeKind.Respond && !link.Write(sendBuffer.AsSpan(0, outcome.Length)))
                 {
-                    await stream.WriteAsync(sendBuffer.AsMemory(0, outcome.Length), cancellationToken).ConfigureAwait(false);
+                    reason = "write failed";
+                    break;
                 }
             }
         }
@@ -150,6 +154,10 @@ internal sealed class StreamListener : IDisposable
         }
         finally
         {
+            if (link is not null)
+            {
+                _processor.LinkClosed(link);
+            }
             StunServerLog.ConnectionClosed(_logger, _transport, remote, reason);
             client.Dispose();
             ArrayPool<byte>.Shared.Return(receiveBuffer);

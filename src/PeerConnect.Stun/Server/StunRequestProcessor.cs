@@ -27,15 +27,23 @@ internal readonly record struct StunOutcome(StunOutcomeKind Kind, int Length = 0
 
 /// <summary>
 /// The transport-independent server core: turns one received message into a response in a caller buffer.
-/// Binding is answered here (RFC 8489 §6.3, RFC 5780 §6); other methods go to the <see cref="IStunMethodHandler"/>.
+/// Binding is answered here (RFC 8489 §6.3, RFC 5780 §6); everything else goes to the <see cref="IStunPacketHandler"/>
+/// when there is one, else requests of other methods to the <see cref="IStunMethodHandler"/>.
 /// Allocates nothing for Binding.
 /// </summary>
 internal sealed class StunRequestProcessor(
     StunServerOptions options,
     IStunMethodHandler? methodHandler,
     StunServerMetrics metrics,
-    ILogger logger)
+    ILogger logger,
+    IStunPacketHandler? packetHandler = null)
 {
+    /// <summary>True when ChannelData frames are to be read off streams and handed on.</summary>
+    public bool AcceptsChannelData => packetHandler is not null;
+
+    /// <summary>Tells the packet handler that a connection ended.</summary>
+    public void LinkClosed(StunClientLink link) => packetHandler?.LinkClosed(link);
+
     private const int MaxUnknownAttributesReported = 16;
 
     /// <param name="message">The received bytes.</param>
@@ -43,11 +51,21 @@ internal sealed class StunRequestProcessor(
     /// <param name="remotePort">The client's port.</param>
     /// <param name="listener">The socket the message arrived on.</param>
     /// <param name="response">Where the response is written.</param>
-    public StunOutcome Process(ReadOnlySpan<byte> message, ReadOnlySpan<byte> remoteAddress, int remotePort, ListenerView listener, Span<byte> response)
+    /// <param name="link">The socket or connection, for the packet handler.</param>
+    public StunOutcome Process(ReadOnlySpan<byte> message, ReadOnlySpan<byte> remoteAddress, int remotePort, ListenerView listener, Span<byte> response, StunClientLink? link = null)
     {
+        if (packetHandler is not null && link is not null && IsChannelData(message))
+        {
+            return ToPacketHandler(link, message, remoteAddress, remotePort, response);
+        }
         if (!StunMessageReader.TryParse(message, out var request, out var error, options.MaxMessageLength))
         {
             return Malformed(listener.Transport, error);
+        }
+        if (packetHandler is not null && link is not null && request.Method != StunMethod.Binding
+            && request.Class is StunMessageClass.Request or StunMessageClass.Indication)
+        {
+            return ToPacketHandler(link, message, remoteAddress, remotePort, response);
         }
         if (request.HasFingerprint && !request.VerifyFingerprint())
         {
@@ -131,6 +149,26 @@ internal sealed class StunRequestProcessor(
         {
             StunServerLog.HandlerFailed(logger, e, request.Method);
             return Error(request, StunErrorCodes.ServerError, "Server Error", [], response);
+        }
+    }
+
+    // RFC 7983 §7: first byte 64–79 is TURN ChannelData; RFC 5766 clients also use 80–127 (channels up to 0x7FFF),
+    // which no other protocol on a STUN/TURN port claims, so the packet handler gets those too.
+    private static bool IsChannelData(ReadOnlySpan<byte> message) => message.Length >= 4 && message[0] is >= 0x40 and <= 0x7F;
+
+    private StunOutcome ToPacketHandler(StunClientLink link, ReadOnlySpan<byte> message, ReadOnlySpan<byte> remoteAddress, int remotePort, Span<byte> response)
+    {
+        try
+        {
+            int length = packetHandler!.HandlePacket(link, remoteAddress, remotePort, message, response);
+            return length > 0 ? new StunOutcome(StunOutcomeKind.Respond, length) : StunOutcome.Ignored;
+        }
+#pragma warning disable CA1031 // A faulty handler must not stop the receive loop.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            StunServerLog.PacketHandlerFailed(logger, e);
+            return StunOutcome.Ignored;
         }
     }
 

@@ -33,13 +33,17 @@ public sealed class StunServer : IAsyncDisposable
     /// <param name="timeProvider">Clock for connection timeouts; defaults to the system clock.</param>
     /// <param name="methodHandler">Answers methods other than Binding (TURN); without one they get 400.</param>
     /// <param name="meterFactory">Creates the <c>PeerConnect.Stun</c> meter; defaults to a meter of the server's own.</param>
+    /// <param name="packetHandler">
+    /// Takes every non-Binding message, indications and ChannelData included (TURN); when set, <paramref name="methodHandler"/> is not consulted.
+    /// </param>
     /// <exception cref="ArgumentException">The options are invalid.</exception>
     public StunServer(
         StunServerOptions options,
         ILoggerFactory? loggerFactory = null,
         TimeProvider? timeProvider = null,
         IStunMethodHandler? methodHandler = null,
-        IMeterFactory? meterFactory = null)
+        IMeterFactory? meterFactory = null,
+        IStunPacketHandler? packetHandler = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
@@ -47,7 +51,7 @@ public sealed class StunServer : IAsyncDisposable
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<StunServer>();
         _time = timeProvider ?? TimeProvider.System;
         _metrics = new StunServerMetrics(meterFactory);
-        _processor = new StunRequestProcessor(options, methodHandler, _metrics, _logger);
+        _processor = new StunRequestProcessor(options, methodHandler, _metrics, _logger, packetHandler);
     }
 
     /// <summary>The UDP endpoints answering plain Binding requests (one per listen address; RFC 5780's alternates are in <see cref="OtherAddresses"/>).</summary>
@@ -94,16 +98,17 @@ public sealed class StunServer : IAsyncDisposable
     /// <param name="cancellationToken">Stops waiting for the loops.</param>
     public async Task StopAsync(CancellationToken cancellationToken = default)
     {
-        if (_stopping is null)
+        // Hosts stop a service and then dispose it, sometimes overlapping: only the first caller stops.
+        var stopping = Interlocked.Exchange(ref _stopping, null);
+        if (stopping is null)
         {
             return;
         }
-        await _stopping.CancelAsync().ConfigureAwait(false);
+        await stopping.CancelAsync().ConfigureAwait(false);
         CloseAll();
         await Task.WhenAll(_loops).WaitAsync(cancellationToken).ConfigureAwait(false);
         _loops.Clear();
-        _stopping.Dispose();
-        _stopping = null;
+        stopping.Dispose();
         StunServerLog.Stopped(_logger);
     }
 

@@ -33,4 +33,7 @@ internal static partial class StunServerLog
 
     [LoggerMessage(EventId = 1208, Level = LogLevel.Error, Message = "STUN method handler failed on a {Method} request")]
     public static partial void HandlerFailed(ILogger logger, Exception exception, StunMethod method);
+
+    [LoggerMessage(EventId = 1209, Level = LogLevel.Error, Message = "STUN packet handler failed")]
+    public static partial void PacketHandlerFailed(ILogger logger, Exception exception);
 }

@@ -22,6 +22,7 @@ internal sealed class UdpReceiveLoop
     private readonly byte[] _remoteAddress = new byte[16];
     private readonly SocketAddress _remote;
     private readonly SocketAddress _redirected;
+    private readonly UdpClientLink _link;
 
     /// <param name="socket">The socket this loop reads.</param>
     /// <param name="group">The socket's group (its endpoint and listener view).</param>
@@ -56,6 +57,7 @@ internal sealed class UdpReceiveLoop
         _sendBuffer = new byte[maxMessageLength];
         _remote = new SocketAddress(socket.AddressFamily);
         _redirected = new SocketAddress(socket.AddressFamily);
+        _link = new UdpClientLink(socket);
     }
 
     private int IpIndex { get; }
@@ -106,7 +108,7 @@ internal sealed class UdpReceiveLoop
             _metrics.Malformed(StunTransportProtocol.Udp);
             return;
         }
-        var outcome = _processor.Process(_receiveBuffer.AsSpan(0, received), _remoteAddress.AsSpan(0, addressLength), port, _group.View, _sendBuffer);
+        var outcome = _processor.Process(_receiveBuffer.AsSpan(0, received), _remoteAddress.AsSpan(0, addressLength), port, _group.View, _sendBuffer, _link);
         if (outcome.Kind != StunOutcomeKind.Respond)
         {
             return;

@@ -1,0 +1,96 @@
+using System.Net;
+using System.Net.Sockets;
+using PeerConnect.Stun.Transport;
+
+namespace PeerConnect.Stun.Server;
+
+/// <summary>
+/// Takes every packet the STUN server does not answer itself: STUN requests and indications of methods other than
+/// Binding, and ChannelData (first byte 0x40–0x4F, RFC 7983 §7, RFC 8656 §12.4). This is the seam TURN plugs into:
+/// unlike <see cref="IStunMethodHandler"/> it sees indications and ChannelData, learns when a TCP/TLS connection
+/// closes, and can send to the client later through the <see cref="StunClientLink"/> the packet came on.
+/// </summary>
+/// <remarks>Called on a receive loop or connection loop: it must not block.</remarks>
+public interface IStunPacketHandler
+{
+    /// <summary>Handles one packet.</summary>
+    /// <param name="link">The UDP socket or the TCP/TLS connection it arrived on.</param>
+    /// <param name="remoteAddress">The client's address, 4 or 16 bytes.</param>
+    /// <param name="remotePort">The client's port.</param>
+    /// <param name="packet">One whole message (over streams, the frame with its padding).</param>
+    /// <param name="response">Buffer for a response.</param>
+    /// <returns>The length of the response written into <paramref name="response"/>, or 0 to send nothing.</returns>
+    int HandlePacket(StunClientLink link, ReadOnlySpan<byte> remoteAddress, int remotePort, ReadOnlySpan<byte> packet, Span<byte> response);
+
+    /// <summary>A TCP or TLS connection closed; nothing more will arrive on or be sent through <paramref name="link"/>.</summary>
+    void LinkClosed(StunClientLink link);
+}
+
+/// <summary>
+/// A UDP socket or a TCP/TLS connection of the STUN server, as handed to an <see cref="IStunPacketHandler"/>: the
+/// way back to clients for messages that are not responses (TURN Data indications and ChannelData).
+/// </summary>
+public abstract class StunClientLink
+{
+    private static long s_nextId;
+
+    private protected StunClientLink(StunTransportProtocol transport)
+    {
+        Transport = transport;
+        Id = Interlocked.Increment(ref s_nextId);
+    }
+
+    /// <summary>Unique among the links of this process.</summary>
+    public long Id { get; }
+
+    /// <summary>UDP, TCP or TLS.</summary>
+    public StunTransportProtocol Transport { get; }
+
+    /// <summary>The handler's own state for this link (set once, read per packet), so it need not keep a table.</summary>
+    public object? HandlerState { get; set; }
+
+    /// <summary>Sends one message. Never throws: false means it was not sent.</summary>
+    /// <param name="message">The bytes.</param>
+    /// <param name="remote">The client, for UDP; a connection ignores it.</param>
+    public abstract bool Send(ReadOnlySpan<byte> message, SocketAddress remote);
+}
+
+/// <summary>A link over one UDP socket: sends go to the address given.</summary>
+internal sealed class UdpClientLink(Socket socket) : StunClientLink(StunTransportProtocol.Udp)
+{
+    public override bool Send(ReadOnlySpan<byte> message, SocketAddress remote)
+    {
+        try
+        {
+            return socket.SendTo(message, SocketFlags.None, remote) == message.Length;
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            return false;
+        }
+    }
+}
+
+/// <summary>A link over one TCP/TLS connection: responses and relayed data share the stream, one write at a time.</summary>
+internal sealed class StreamClientLink(Stream stream, StunTransportProtocol transport) : StunClientLink(transport)
+{
+    private readonly Lock _writeLock = new();
+
+    public override bool Send(ReadOnlySpan<byte> message, SocketAddress remote) => Write(message);
+
+    public bool Write(ReadOnlySpan<byte> message)
+    {
+        lock (_writeLock)
+        {
+            try
+            {
+                stream.Write(message);
+                return true;
+            }
+            catch (Exception e) when (e is IOException or ObjectDisposedException or SocketException or NotSupportedException)
+            {
+                return false;
+            }
+        }
+    }
+}

@@ -1,0 +1,28 @@
+namespace PeerConnect.Turn.Server;
+
+/// <summary>
+/// The way back to one client: what an allocation holds to deliver Data indications and ChannelData
+/// (RFC 8656 §11.3, §12.6). Sends never throw; a send that fails is a lost datagram.
+/// </summary>
+public interface ITurnClientSender
+{
+    /// <summary>Sends one message to the client; false when it could not be sent.</summary>
+    /// <param name="message">A whole STUN or ChannelData message (padded over streams).</param>
+    bool Send(ReadOnlySpan<byte> message);
+}
+
+/// <summary>
+/// The server socket (UDP) or connection (TCP/TLS) a client's packets arrive on, as the listener hands it to
+/// <see cref="TurnServer.Process"/>. Held per socket or connection, not per packet.
+/// </summary>
+public interface ITurnClientLink
+{
+    /// <summary>Identifies the socket or connection (part of the 5-tuple).</summary>
+    long Id { get; }
+
+    /// <summary>The transport.</summary>
+    TurnClientTransport Transport { get; }
+
+    /// <summary>A sender to <paramref name="client"/>; called once per allocation, so it may allocate.</summary>
+    ITurnClientSender CreateSender(TurnAddress client);
+}

@@ -1,0 +1,144 @@
+using System.Globalization;
+using System.Net;
+using System.Text.RegularExpressions;
+using PeerConnect.Stun.Server;
+using PeerConnect.Turn.Server;
+
+namespace PeerConnect.Interop.Tests;
+
+/// <summary>
+/// coturn's <c>turnutils_uclient</c> against our TURN server (library <see cref="StunServer"/> + <see cref="TurnServer"/>)
+/// on loopback, relaying to <c>turnutils_peer</c> as the UDP echo peer.
+/// </summary>
+public sealed partial class TurnServerInteropTests : IAsyncLifetime
+{
+    private const string User = "alice";
+    private const string Password = "wonderland";
+    private const string Secret = "interop-rest-secret";
+    private static readonly TimeSpan RunTimeout = TimeSpan.FromSeconds(60);
+
+    private StunServer _stun = null!;
+    private TurnServer _turn = null!;
+    private ExternalProcess _peer = null!;
+    private int _port;
+    private int _peerPort;
+
+    public async Task InitializeAsync()
+    {
+        _port = FreePorts.FindConsecutive(1, IPAddress.Loopback);
+        _peerPort = FreePorts.FindConsecutive(1, IPAddress.Loopback);
+        _turn = new TurnServer(new TurnServerOptions
+        {
+            Realm = "peerconnect",
+            Users = new Dictionary<string, string> { [User] = Password },
+            AuthSecret = Secret,
+            AllowLoopbackPeers = true,
+            // coturn's client picks channels from RFC 5766's 0x4000–0x7FFF.
+            AllowRfc5766ChannelNumbers = true,
+            // Its second Allocate (RESERVATION-TOKEN, no credentials yet) is 56 bytes; the smallest 401 is 60.
+            UnauthenticatedAmplificationLimit = 2,
+            RelayAddress = IPAddress.Loopback,
+            RelayPortMin = 30_000,
+            RelayPortMax = 39_999,
+        });
+        _stun = new StunServer(
+            new StunServerOptions { ListenAddresses = [IPAddress.Loopback], Port = _port, ReceiveLoops = 2 },
+            packetHandler: new TurnPacketHandler(_turn));
+        await _stun.StartAsync();
+        _peer = ExternalProcess.Start("turnutils_peer", ["-L", "127.0.0.1", "-p", _peerPort.ToString(CultureInfo.InvariantCulture)]);
+        await Task.Delay(300);
+    }
+
+    public async Task DisposeAsync()
+    {
+        _peer.Dispose();
+        await _stun.DisposeAsync();
+        await _turn.DisposeAsync();
+    }
+
+    [Theory]
+    [InlineData("udp-channels")]
+    [InlineData("udp-send-indications")]
+    [InlineData("tcp-channels")]
+    [InlineData("tcp-send-indications")]
+    public async Task UclientWithStaticUserRelaysWithoutLoss(string mode)
+    {
+        var flags = new List<string>();
+        if (mode.StartsWith("tcp", StringComparison.Ordinal))
+        {
+            flags.Add("-t");
+        }
+        if (mode.EndsWith("send-indications", StringComparison.Ordinal))
+        {
+            flags.Add("-s");
+        }
+        var output = await RunUclientAsync([.. flags, "-u", User, "-w", Password, "-m", "4", "-n", "300"]);
+        AssertNoLoss(output, expectedMessages: 4 * 300);
+    }
+
+    [Fact]
+    public async Task UclientWithRestSecretRelaysWithoutLoss()
+    {
+        var output = await RunUclientAsync(["-W", Secret, "-u", "bob", "-m", "3", "-n", "200"]);
+        AssertNoLoss(output, expectedMessages: 3 * 200);
+    }
+
+    [Fact]
+    public async Task UclientWithWrongPasswordIsRefused()
+    {
+        var (_, output) = await ExternalProcess.RunAsync("turnutils_uclient", Arguments(["-u", User, "-w", "wrong", "-n", "5"]), RunTimeout);
+        Assert.DoesNotMatch(LostPattern(), output);
+        Assert.Equal(0, _turn.AllocationCount);
+    }
+
+    [Fact]
+    public async Task UclientNegativeTestsDoNoHarm()
+    {
+        // -N (negative tests) and -R (negative protocol tests) send requests meant to be refused; uclient may wait for
+        // answers that never come, so each run gets a bounded time and is then stopped.
+        foreach (string mode in new[] { "-N", "-R" })
+        {
+            using var negative = ExternalProcess.Start("turnutils_uclient", Arguments([mode, "-u", User, "-w", Password, "-n", "20"]));
+            for (int i = 0; i < 100 && !negative.HasExited; i++)
+            {
+                await Task.Delay(100);
+            }
+        }
+
+        // Still serving afterwards.
+        var output = await RunUclientAsync(["-u", User, "-w", Password, "-n", "50"]);
+        AssertNoLoss(output, expectedMessages: 50);
+    }
+
+    private IEnumerable<string> Arguments(IEnumerable<string> flags) =>
+        [.. flags, "-p", _port.ToString(CultureInfo.InvariantCulture), "-e", "127.0.0.1", "-r", _peerPort.ToString(CultureInfo.InvariantCulture), "-z", "5", "127.0.0.1"];
+
+    private async Task<string> RunUclientAsync(IEnumerable<string> flags)
+    {
+        var (exitCode, output) = await ExternalProcess.RunAsync("turnutils_uclient", Arguments(flags), RunTimeout);
+        Assert.True(exitCode == 0, $"uclient exited with {exitCode}:\n{output}");
+        return output;
+    }
+
+    /// <summary>
+    /// uclient's summary: "start_mclient: tot_send_msgs=S, tot_recv_msgs=R" and "Total lost packets N (x%), …".
+    /// Echoed messages come back through the relay, so no loss means R = S.
+    /// </summary>
+    private static void AssertNoLoss(string output, int expectedMessages)
+    {
+        var lost = LostPattern().Match(output);
+        Assert.True(lost.Success, "No loss summary in uclient output:\n" + output);
+        Assert.True(lost.Groups[1].Value == "0", "uclient lost packets:\n" + output);
+        var totals = TotalsPattern().Match(output);
+        Assert.True(totals.Success, "No totals in uclient output:\n" + output);
+        long sent = long.Parse(totals.Groups[1].Value, CultureInfo.InvariantCulture);
+        long received = long.Parse(totals.Groups[2].Value, CultureInfo.InvariantCulture);
+        Assert.True(sent >= expectedMessages && received == sent, $"sent {sent}, received {received}, expected at least {expectedMessages}:\n{output}");
+    }
+
+    [GeneratedRegex(@"Total lost packets (\d+)")]
+    private static partial Regex LostPattern();
+
+    [GeneratedRegex(@"start_mclient: tot_send_msgs=(\d+), tot_recv_msgs=(\d+)")]
+    private static partial Regex TotalsPattern();
+}

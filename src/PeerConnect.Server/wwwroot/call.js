@@ -146,6 +146,9 @@ function startCall(peer) {
     renderStatus();
   });
   pc.addEventListener("iceconnectionstatechange", renderStatus);
+  // A STUN or TURN server that did not answer, or refused (e.g. 401 for wrong TURN credentials).
+  pc.addEventListener("icecandidateerror", (/** @type {RTCPeerConnectionIceErrorEvent} */ e) =>
+    console.debug(`ICE server ${e.url}: ${e.errorCode} ${e.errorText}`));
 
   channel.addEventListener("open", () => setChatEnabled(true));
   channel.addEventListener("close", () => setChatEnabled(false));

@@ -120,15 +120,20 @@ public sealed class CallPage(IPage page, string name)
         Page.Locator("#chat-log li.theirs .text").Filter(new() { HasTextRegex = new($"^{System.Text.RegularExpressions.Regex.Escape(text)}$") })
             .WaitForAsync();
 
-    /// <summary>Candidate type of our side of the selected pair (host, srflx, prflx, relay).</summary>
-    public Task<string?> SelectedLocalCandidateTypeAsync() => Page.EvaluateAsync<string?>("""
-        async () => {
-          const report = await window.peerconnectCall.call.pc.getStats();
-          let pair = null;
-          report.forEach((s) => { if (s.type === 'transport' && s.selectedCandidatePairId) pair = report.get(s.selectedCandidatePairId); });
-          return pair ? report.get(pair.localCandidateId)?.candidateType ?? null : null;
-        }
-        """);
+    /// <summary>Our side of the selected pair: candidate type (host, srflx, prflx, relay) and, for relay, the TURN server URL.</summary>
+    public async Task<(string? Type, string? Url)> SelectedLocalCandidateAsync()
+    {
+        var json = await Page.EvaluateAsync<JsonElement>("""
+            async () => {
+              const report = await window.peerconnectCall.call.pc.getStats();
+              let pair = null;
+              report.forEach((s) => { if (s.type === 'transport' && s.selectedCandidatePairId) pair = report.get(s.selectedCandidatePairId); });
+              const local = pair && report.get(pair.localCandidateId);
+              return { type: local?.candidateType ?? null, url: local?.url ?? null };
+            }
+            """);
+        return (json.GetProperty("type").GetString(), json.GetProperty("url").GetString());
+    }
 
     /// <summary>Waits until the status panel shows a candidate pair and a round-trip time, then saves a screenshot.</summary>
     public async Task<string> ScreenshotAsync(string fileName)

@@ -40,6 +40,32 @@ public sealed class CallTests(BrowserFixture browser) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task MuteAndCameraOffDisableTheTracksAndHangUpEndsTheCallOnBothSides()
+    {
+        var (alice, bob) = await StartCallAsync("controls");
+
+        await alice.Page.ClickAsync("#mute");
+        await alice.Page.ClickAsync("#camera");
+        Assert.Equal("true", await alice.Page.GetAttributeAsync("#mute", "aria-pressed"));
+        Assert.Equal("Unmute", await alice.Page.TextContentAsync("#mute .label"));
+        Assert.Equal("Camera on", await alice.Page.TextContentAsync("#camera .label"));
+        Assert.True(await alice.Page.IsVisibleAsync("#local-camera-off"));
+        Assert.False(await alice.Page.EvaluateAsync<bool>("() => window.peerconnectCall.call.pc.getSenders().some((s) => s.track?.enabled)"));
+        // A disabled track still sends (black frames, silence): the call goes on.
+        await bob.WaitMediaFlowingAsync();
+
+        await alice.Page.ClickAsync("#mute");
+        Assert.Equal("Mute", await alice.Page.TextContentAsync("#mute .label"));
+        Assert.True(await alice.Page.EvaluateAsync<bool>("() => window.peerconnectCall.call.pc.getSenders().some((s) => s.track?.kind === 'audio' && s.track.enabled)"));
+
+        await alice.Page.ClickAsync("#hangup");
+        await bob.WaitAsync("() => window.peerconnectCall.call === null");
+        await bob.WaitAsync("() => document.getElementById('remote-message').textContent.includes('Alice hung up')");
+        Assert.Equal("closed", await alice.Page.EvaluateAsync<string>("() => window.peerconnectCall.client.state"));
+        Assert.True(await alice.Page.IsDisabledAsync("#hangup"));
+    }
+
+    [Fact]
     public async Task PagesOpenedAtTheSameTimeConnect()
     {
         var opening = new[] { OpenAsync(_server.RoomUrl("together", "Alice"), "alice"), OpenAsync(_server.RoomUrl("together", "Bob"), "bob") };

@@ -13,6 +13,7 @@ declare -A needed=(
   [ip]=iproute2
   [iptables]=iptables
   [redis-server]=redis-server
+  [chromium]=chromium
 )
 missing=()
 for bin in "${!needed[@]}"; do
@@ -52,11 +53,23 @@ if ! grep -q 'Build succeeded' "$results/build.log" || grep -qE ' error [A-Z]+[0
   exit 1
 fi
 
+# Every suite runs in a network namespace of its own that holds only loopback: ICE and Chromium gather host
+# candidates on every interface, and test traffic must never reach an address outside loopback or the
+# namespaces the tests build themselves (the NAT lab's). Without root or iproute2, suites run as they are.
+isolate=()
+if [ "$(id -u)" -eq 0 ] && command -v ip >/dev/null 2>&1; then
+  testns="peerconnect-tests-$$"
+  if ip netns add "$testns" 2>/dev/null && ip -n "$testns" link set lo up; then
+    trap 'ip netns del "$testns" 2>/dev/null || true' EXIT
+    isolate=(ip netns exec "$testns")
+  fi
+fi
+
 status=0
 for proj in tests/*.Tests/*.csproj; do
   name=$(basename "$proj" .csproj)
   echo "== $name"
-  dotnet test "$proj" -c Release --no-build --nologo \
+  "${isolate[@]}" dotnet test "$proj" -c Release --no-build --nologo \
     --logger "trx;LogFileName=$name.trx" --results-directory "$results" \
     -- RunConfiguration.TestSessionTimeout=1500000 || status=1
 done

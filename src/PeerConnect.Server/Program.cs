@@ -7,10 +7,12 @@ var builder = WebApplication.CreateBuilder(args);
 builder.Services.AddPeerConnectObservability();
 builder.Services.AddPeerConnectStun(builder.Configuration);
 builder.Services.AddPeerConnectSignaling(builder.Configuration);
+builder.Services.AddPeerConnectClientPage(builder.Configuration);
 
 var app = builder.Build();
 
 app.MapPeerConnectObservability();
+app.MapPeerConnectClientPage();
 app.MapPeerConnectSignaling();
 
 app.Run();

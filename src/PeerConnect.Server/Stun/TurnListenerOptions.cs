@@ -100,7 +100,7 @@ internal sealed class TurnListenerOptions
     public bool AllowRfc5766ChannelNumbers { get; set; }
 
     /// <summary>Largest unauthenticated UDP response as a multiple of the request size.</summary>
-    public double UnauthenticatedAmplificationLimit { get; set; } = 1.0;
+    public double UnauthenticatedAmplificationLimit { get; set; } = PeerConnect.Turn.Server.TurnServerOptions.DefaultUnauthenticatedAmplificationLimit;
 
     /// <summary>True when TURN credentials are configured, which turns TURN on.</summary>
     public bool TurnEnabled => Users.Count > 0 || !string.IsNullOrEmpty(AuthSecret);

@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using PeerConnect.Server.Stun;
+using PeerConnect.Stun.Transport;
 using PeerConnect.Testing;
 using PeerConnect.Turn.Client;
 
@@ -52,6 +53,48 @@ public sealed class TurnHostingTests
         Assert.Contains("peerconnect_turn_allocations", metrics, StringComparison.Ordinal);
         Assert.Contains("peerconnect_turn_channels", metrics, StringComparison.Ordinal);
         Assert.Matches("peerconnect_turn_relayed_packets[^\\n]*direction=\"to_peer\"[^\\n]*\\} [1-9]", metrics);
+    }
+
+    [Fact]
+    public async Task GeneratedDevelopmentCertificateServesTurnOverTls()
+    {
+        int tlsPort = FreeUdpAndTcpPort();
+        await using var host = HostWith(new()
+        {
+            ["PeerConnect:Turn:TlsPort"] = tlsPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["PeerConnect:Turn:ListenAddresses:0"] = "127.0.0.1",
+            ["PeerConnect:Turn:Users:alice"] = "secret",
+            ["PeerConnect:Turn:AllowLoopbackPeers"] = "true",
+            ["PeerConnect:Turn:GenerateDevelopmentCertificate"] = "true",
+        });
+        host.Start();
+        var certificate = host.Listener.Certificate!;
+        Assert.Equal("CN=localhost", certificate.Subject);
+        Assert.True(certificate.NotAfter.ToUniversalTime() <= DateTime.UtcNow.AddDays(30));
+        await using var peer = new UdpEchoPeer();
+
+        await using TurnClient client = await TurnClient.ConnectAsync(new TurnClientOptions
+        {
+            Server = new IPEndPoint(IPAddress.Loopback, tlsPort),
+            Transport = StunTransportProtocol.Tls,
+            TlsServerName = "localhost",
+            // Trust exactly the generated certificate, as a developer would.
+            TlsCertificateValidation = (_, presented, _, _) => presented?.GetCertHashString() == certificate.GetCertHashString(),
+            Username = "alice",
+            Password = "secret",
+        }).WaitAsync(RelayEcho.Patience);
+        await client.AllocateAsync().WaitAsync(RelayEcho.Patience);
+        await client.BindChannelAsync(peer.EndPoint).WaitAsync(RelayEcho.Patience);
+        await RelayEcho.EchoAsync(client.Relay, peer.EndPoint, "tls", count: 5);
+    }
+
+    [Fact]
+    public async Task WithoutCertificateOrGenerationThereIsNoTls()
+    {
+        await using var host = HostWith(new() { ["PeerConnect:Turn:Users:alice"] = "secret" });
+        host.Start();
+        Assert.Null(host.Listener.Certificate);
+        Assert.Empty(host.Listener.Server!.TlsEndPoints);
     }
 
     internal static TurnHost HostWith(Dictionary<string, string?> settings) => new(settings);

@@ -27,6 +27,13 @@ internal sealed class TurnListenerOptions
     /// <summary>Password of <see cref="CertificatePath"/>.</summary>
     public string? CertificatePassword { get; set; }
 
+    /// <summary>
+    /// Without <see cref="CertificatePath"/>, generate a self-signed certificate at start so TLS (<c>turns:</c>) runs
+    /// on <see cref="TlsPort"/> for local development. Opt-in: a production server should never quietly present an
+    /// untrusted certificate.
+    /// </summary>
+    public bool GenerateDevelopmentCertificate { get; set; }
+
     /// <summary>Second IP address for RFC 5780 NAT behaviour discovery; the alternate port is Port+1.</summary>
     public string? AlternateAddress { get; set; }
 

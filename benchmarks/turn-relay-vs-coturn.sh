@@ -40,7 +40,8 @@ taskset -c 1 turnserver -c "$work/coturn.conf" >/dev/null 2>&1 &
 for _ in $(seq 50); do [ -s "$work/turnserver.pid" ] && break; sleep 0.1; done
 coturn_pid=$(cat "$work/turnserver.pid")
 
-# Our server with the same user, realm and loopback permission; HTTP on a free loopback port, logs at Warning.
+# Our server with the same user, realm and loopback permission, room for the 16 allocations of one user (the
+# default per-user quota is 10); HTTP on a free loopback port, logs at Warning.
 taskset -c 1 dotnet src/PeerConnect.Server/bin/Release/net10.0/PeerConnect.Server.dll \
   --urls http://127.0.0.1:0 \
   --Logging:LogLevel:Default=Warning \
@@ -49,6 +50,7 @@ taskset -c 1 dotnet src/PeerConnect.Server/bin/Release/net10.0/PeerConnect.Serve
   --PeerConnect:Turn:Realm=example.org \
   --PeerConnect:Turn:Users:load=load \
   --PeerConnect:Turn:AllowLoopbackPeers=true \
+  --PeerConnect:Turn:MaxAllocationsPerUser=100 \
   >"$work/ours.log" 2>&1 &
 ours_pid=$!
 for _ in $(seq 100); do ss -lun | grep -q "127.0.0.1:$ours_port " && break; sleep 0.1; done

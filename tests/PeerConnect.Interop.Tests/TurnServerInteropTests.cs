@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using System.Security.Cryptography.X509Certificates;
 using System.Text.RegularExpressions;
 using PeerConnect.Stun.Server;
 using PeerConnect.Turn.Server;
@@ -20,12 +21,15 @@ public sealed partial class TurnServerInteropTests : IAsyncLifetime
     private StunServer _stun = null!;
     private TurnServer _turn = null!;
     private ExternalProcess _peer = null!;
+    private X509Certificate2 _certificate = null!;
     private int _port;
     private int _peerPort;
 
     public async Task InitializeAsync()
     {
-        _port = FreePorts.FindConsecutive(1, IPAddress.Loopback);
+        // UDP/TCP on _port, TLS on _port + 1.
+        _port = FreePorts.FindConsecutive(2, IPAddress.Loopback);
+        _certificate = TestCertificates.SelfSigned();
         _peerPort = FreePorts.FindConsecutive(1, IPAddress.Loopback);
         _turn = new TurnServer(new TurnServerOptions
         {
@@ -42,7 +46,7 @@ public sealed partial class TurnServerInteropTests : IAsyncLifetime
             RelayPortMax = 39_999,
         });
         _stun = new StunServer(
-            new StunServerOptions { ListenAddresses = [IPAddress.Loopback], Port = _port, ReceiveLoops = 2 },
+            new StunServerOptions { ListenAddresses = [IPAddress.Loopback], Port = _port, TlsPort = _port + 1, Certificate = _certificate, ReceiveLoops = 2 },
             packetHandler: new TurnPacketHandler(_turn));
         await _stun.StartAsync();
         _peer = ExternalProcess.Start("turnutils_peer", ["-L", "127.0.0.1", "-p", _peerPort.ToString(CultureInfo.InvariantCulture)]);
@@ -54,6 +58,7 @@ public sealed partial class TurnServerInteropTests : IAsyncLifetime
         _peer.Dispose();
         await _stun.DisposeAsync();
         await _turn.DisposeAsync();
+        _certificate.Dispose();
     }
 
     [Theory]
@@ -74,6 +79,21 @@ public sealed partial class TurnServerInteropTests : IAsyncLifetime
         }
         var output = await RunUclientAsync([.. flags, "-u", User, "-w", Password, "-m", "4", "-n", "300"]);
         AssertNoLoss(output, expectedMessages: 4 * 300);
+    }
+
+    [Theory]
+    [InlineData("channels")]
+    [InlineData("send-indications")]
+    public async Task UclientOverTlsRelaysWithoutLoss(string mode)
+    {
+        // -S with -t is TLS over TCP (turns:); uclient does not verify the server certificate unless given -E.
+        string[] flags = mode == "send-indications" ? ["-t", "-S", "-s"] : ["-t", "-S"];
+        var (exitCode, output) = await ExternalProcess.RunAsync(
+            "turnutils_uclient",
+            Arguments([.. flags, "-u", User, "-w", Password, "-m", "2", "-n", "200"], _port + 1),
+            RunTimeout);
+        Assert.True(exitCode == 0, $"uclient exited with {exitCode}:\n{output}");
+        AssertNoLoss(output, expectedMessages: 2 * 200);
     }
 
     [Fact]
@@ -110,8 +130,8 @@ public sealed partial class TurnServerInteropTests : IAsyncLifetime
         AssertNoLoss(output, expectedMessages: 50);
     }
 
-    private IEnumerable<string> Arguments(IEnumerable<string> flags) =>
-        [.. flags, "-p", _port.ToString(CultureInfo.InvariantCulture), "-e", "127.0.0.1", "-r", _peerPort.ToString(CultureInfo.InvariantCulture), "-z", "5", "127.0.0.1"];
+    private IEnumerable<string> Arguments(IEnumerable<string> flags, int? port = null) =>
+        [.. flags, "-p", (port ?? _port).ToString(CultureInfo.InvariantCulture), "-e", "127.0.0.1", "-r", _peerPort.ToString(CultureInfo.InvariantCulture), "-z", "5", "127.0.0.1"];
 
     private async Task<string> RunUclientAsync(IEnumerable<string> flags)
     {

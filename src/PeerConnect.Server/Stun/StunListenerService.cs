@@ -16,6 +16,9 @@ internal sealed class StunListenerService(
     /// <summary>The TURN core, when credentials are configured.</summary>
     public PeerConnect.Turn.Server.TurnServer? Turn { get; private set; }
 
+    /// <summary>The TLS certificate in use (loaded or generated), if any.</summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2? Certificate => _certificate;
+
     /// <summary>The running server, once started; tests read its bound endpoints.</summary>
     public StunServer? Server { get; private set; }
 
@@ -27,6 +30,11 @@ internal sealed class StunListenerService(
             return;
         }
         _certificate = StunServerOptionsMapper.LoadCertificate(settings);
+        if (_certificate is null && settings.GenerateDevelopmentCertificate)
+        {
+            _certificate = DevelopmentCertificate.Create(timeProvider ?? TimeProvider.System);
+            DevelopmentCertificate.Generated(loggerFactory.CreateLogger<StunListenerService>(), _certificate.Thumbprint, _certificate.NotAfter.ToUniversalTime());
+        }
         var time = timeProvider ?? TimeProvider.System;
         if (settings.TurnEnabled)
         {

@@ -27,6 +27,13 @@ internal sealed class TurnListenerOptions
     /// <summary>Password of <see cref="CertificatePath"/>.</summary>
     public string? CertificatePassword { get; set; }
 
+    /// <summary>
+    /// Without <see cref="CertificatePath"/>, generate a self-signed certificate at start so TLS (<c>turns:</c>) runs
+    /// on <see cref="TlsPort"/> for local development. Opt-in: a production server should never quietly present an
+    /// untrusted certificate.
+    /// </summary>
+    public bool GenerateDevelopmentCertificate { get; set; }
+
     /// <summary>Second IP address for RFC 5780 NAT behaviour discovery; the alternate port is Port+1.</summary>
     public string? AlternateAddress { get; set; }
 
@@ -100,7 +107,7 @@ internal sealed class TurnListenerOptions
     public bool AllowRfc5766ChannelNumbers { get; set; }
 
     /// <summary>Largest unauthenticated UDP response as a multiple of the request size.</summary>
-    public double UnauthenticatedAmplificationLimit { get; set; } = 1.0;
+    public double UnauthenticatedAmplificationLimit { get; set; } = PeerConnect.Turn.Server.TurnServerOptions.DefaultUnauthenticatedAmplificationLimit;
 
     /// <summary>True when TURN credentials are configured, which turns TURN on.</summary>
     public bool TurnEnabled => Users.Count > 0 || !string.IsNullOrEmpty(AuthSecret);

@@ -4,16 +4,30 @@ using System.Net.Sockets;
 namespace PeerConnect.Stun.Transport;
 
 /// <summary>An <see cref="IDatagramTransport"/> over one UDP socket (IPv4 or IPv6).</summary>
+/// <remarks>
+/// Receiving allocates nothing on a steady flow: the source address is read into a reused
+/// <see cref="SocketAddress"/>, and when its bytes equal the previous datagram's the previous
+/// <see cref="IPEndPoint"/> is returned again (so callers must not mutate the endpoints they receive).
+/// </remarks>
 public sealed class UdpDatagramTransport : IDatagramTransport
 {
     private readonly Socket _socket;
     private readonly IPEndPoint _anyRemote;
+    private readonly int _addressSize;
+
+    // One receive at a time takes the spare buffer; a concurrent one allocates its own.
+    private SocketAddress? _spareAddress;
+
+    // The last source seen: its raw sockaddr bytes and the endpoint built from them, published together.
+    private LastRemote? _lastRemote;
 
     private UdpDatagramTransport(Socket socket)
     {
         _socket = socket;
         LocalEndPoint = (IPEndPoint)socket.LocalEndPoint!;
         _anyRemote = new IPEndPoint(socket.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
+        _addressSize = SocketAddress.GetMaximumAddressSize(socket.AddressFamily);
+        _spareAddress = new SocketAddress(socket.AddressFamily, _addressSize);
     }
 
     /// <inheritdoc />
@@ -54,19 +68,44 @@ public sealed class UdpDatagramTransport : IDatagramTransport
     /// <inheritdoc />
     public async ValueTask<DatagramReceiveResult> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        while (true)
+        SocketAddress address = Interlocked.Exchange(ref _spareAddress, null) ?? new SocketAddress(_socket.AddressFamily, _addressSize);
+        try
         {
-            try
+            while (true)
             {
-                var result = await _socket.ReceiveFromAsync(buffer, SocketFlags.None, _anyRemote, cancellationToken).ConfigureAwait(false);
-                return new DatagramReceiveResult(result.ReceivedBytes, (IPEndPoint)result.RemoteEndPoint);
-            }
-            catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionReset or SocketError.ConnectionRefused or SocketError.MessageSize)
-            {
-                // An ICMP error for an earlier send or an oversized datagram concerns one packet, not the socket.
+                try
+                {
+                    address.Size = _addressSize;
+                    int received = await _socket.ReceiveFromAsync(buffer, SocketFlags.None, address, cancellationToken).ConfigureAwait(false);
+                    return new DatagramReceiveResult(received, RemoteEndPoint(address));
+                }
+                catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionReset or SocketError.ConnectionRefused or SocketError.MessageSize)
+                {
+                    // An ICMP error for an earlier send or an oversized datagram concerns one packet, not the socket.
+                }
             }
         }
+        finally
+        {
+            Volatile.Write(ref _spareAddress, address);
+        }
     }
+
+    private IPEndPoint RemoteEndPoint(SocketAddress address)
+    {
+        LastRemote? last = Volatile.Read(ref _lastRemote);
+        if (last is not null && last.Address.Equals(address))
+        {
+            return last.EndPoint;
+        }
+        var endPoint = (IPEndPoint)_anyRemote.Create(address);
+        var copy = new SocketAddress(address.Family, address.Size);
+        address.Buffer.Span[..address.Size].CopyTo(copy.Buffer.Span);
+        Volatile.Write(ref _lastRemote, new LastRemote(copy, endPoint));
+        return endPoint;
+    }
+
+    private sealed record LastRemote(SocketAddress Address, IPEndPoint EndPoint);
 
     /// <inheritdoc />
     public ValueTask DisposeAsync()

@@ -86,10 +86,15 @@ public sealed record TurnServerOptions
 
     /// <summary>
     /// Over UDP, how large an unauthenticated error response (401, 438) may be compared with the request that caused
-    /// it. 1.0 (the default) means never larger: the server shortens the challenge or stays silent rather than
-    /// amplify a spoofed request.
+    /// it; the server shortens the challenge, or stays silent, rather than exceed it. Default
+    /// <see cref="DefaultUnauthenticatedAmplificationLimit"/> (3): a browser's first Allocate is 28–36 bytes and the
+    /// smallest 401 (REALM + NONCE) about 60, so 1.0 would leave browsers without a challenge over UDP. The per-source
+    /// rate limit (<see cref="UnauthenticatedResponsesPerSecond"/>) bounds what a spoofed flood can reflect.
     /// </summary>
-    public double UnauthenticatedAmplificationLimit { get; init; } = 1.0;
+    public double UnauthenticatedAmplificationLimit { get; init; } = DefaultUnauthenticatedAmplificationLimit;
+
+    /// <summary>Default of <see cref="UnauthenticatedAmplificationLimit"/>: enough for a 401 to a 28-byte Allocate.</summary>
+    public const double DefaultUnauthenticatedAmplificationLimit = 3.0;
 
     /// <summary>Unauthenticated responses per second to one source address (a token bucket). Default 20.</summary>
     public int UnauthenticatedResponsesPerSecond { get; init; } = 20;

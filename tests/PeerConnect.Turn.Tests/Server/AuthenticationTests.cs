@@ -172,9 +172,26 @@ public sealed class AuthenticationTests
     }
 
     [Fact]
-    public async Task UnauthenticatedResponseIsNeverLargerThanTheRequestOverUdp()
+    public async Task BrowserSizedAllocateGetsAChallengeOverUdpByDefault()
     {
         await using var h = new TurnServerHarness();
+        // 36 bytes, as a browser sends: the default limit (3×) leaves room for a 401 with REALM and NONCE.
+        var tiny = TurnServerHarness.Build(StunMethod.Allocate, static (ref StunMessageWriter w) =>
+        {
+            w.WriteRequestedTransport(TurnTransport.Udp);
+            w.WriteFingerprint();
+        });
+        var challenge = h.Send(tiny)!;
+        Assert.Equal(StunErrorCodes.Unauthorized, challenge.ErrorCode);
+        Assert.True(challenge.Bytes.Length <= tiny.Length * TurnServerOptions.DefaultUnauthenticatedAmplificationLimit);
+        h.Nonce = challenge.Nonce;
+        Assert.True(h.Allocate().IsSuccess);
+    }
+
+    [Fact]
+    public async Task UnauthenticatedResponseIsNeverLargerThanTheRequestOverUdpWithLimitOne()
+    {
+        await using var h = new TurnServerHarness(configure: o => o with { UnauthenticatedAmplificationLimit = 1 });
         // A bare Allocate (header + REQUESTED-TRANSPORT + FINGERPRINT, 36 bytes) is smaller than any challenge.
         var tiny = TurnServerHarness.Build(StunMethod.Allocate, static (ref StunMessageWriter w) =>
         {
@@ -199,7 +216,7 @@ public sealed class AuthenticationTests
     [Fact]
     public async Task MinimalChallengeNonceStillAuthenticates()
     {
-        await using var h = new TurnServerHarness();
+        await using var h = new TurnServerHarness(configure: o => o with { UnauthenticatedAmplificationLimit = 1 });
         var medium = TurnServerHarness.Build(StunMethod.Allocate, static (ref StunMessageWriter w) =>
         {
             w.WriteRequestedTransport(TurnTransport.Udp);

@@ -62,6 +62,12 @@ internal interface ISharedSignalingBackplane : ISignalingBackplane
     void Acknowledge(string sessionId, long through);
 
     /// <summary>
+    /// Records the highest client sequence number (<c>cseq</c>) the session has processed, so a server that takes the
+    /// session over ignores the client's resends of what was already done here.
+    /// </summary>
+    void RecordClientSeq(string sessionId, long clientSeq);
+
+    /// <summary>
     /// Numbers and stores a message for a session wherever it is held, then delivers it to that server as a
     /// <see cref="DeliverCommand"/>. With <paramref name="senderRooms"/>, it is a relayed signal: it goes only to a
     /// session sharing one of those rooms, and a refusal comes back as a <see cref="RelayRefusedCommand"/>.
@@ -107,7 +113,8 @@ internal sealed record SharedSessionState(
     string ResumeToken,
     long LastSeq,
     IReadOnlyDictionary<string, PeerInfo> Rooms,
-    IReadOnlyList<HeldMessage> Held);
+    IReadOnlyList<HeldMessage> Held,
+    long ClientSeq);
 
 /// <summary>The shared store could not be reached for an operation that needs it.</summary>
 internal sealed class SignalingBackplaneUnavailableException(string message, Exception? innerException = null)

@@ -221,6 +221,7 @@ internal sealed class SignalingHub : IHostedService, IDisposable
     {
         var session = new SignalingSession(state.Id, state.UserId, state.Principal) { ResumeToken = state.ResumeToken };
         session.Restore(state.LastSeq, state.Held);
+        session.ClientSeq = state.ClientSeq;
         foreach (var (roomId, appearance) in state.Rooms)
         {
             session.Rooms.Add(roomId, appearance);
@@ -418,6 +419,10 @@ internal sealed class SignalingHub : IHostedService, IDisposable
             }
 
             session.ClientSeq = clientSeq;
+            if (SharedAvailable)
+            {
+                _shared!.RecordClientSeq(session.Id, clientSeq);
+            }
         }
 
         switch (message)

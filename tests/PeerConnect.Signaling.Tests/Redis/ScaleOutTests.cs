@@ -146,6 +146,36 @@ public sealed class ScaleOutTests
     }
 
     [Fact]
+    public async Task ResendsAfterResumingOnAnotherServerAreProcessedOnce()
+    {
+        await using var cluster = await RedisCluster.StartAsync(2);
+        await using var bob = await cluster[1].ConnectRawAsync();
+        var bobId = (await bob.ExpectAsync("welcome")).GetProperty("session").GetString();
+        var alice = await cluster[0].ConnectRawAsync();
+        var token = (await alice.ExpectAsync("welcome")).GetProperty("resumeToken").GetString()!;
+        await alice.SendJsonAsync("""{"type":"join","cseq":1,"room":"r"}""");
+        await alice.ExpectAsync("joined");
+        await bob.SendJsonAsync("""{"type":"join","room":"r"}""");
+        await bob.ExpectAsync("joined");
+        var lastSeen = (await alice.ExpectAsync("peer-joined")).GetProperty("seq").GetInt64();
+        await alice.SendJsonAsync($$"""{"type":"signal","cseq":2,"to":"{{bobId}}","kind":"app","data":"a"}""");
+        Assert.Equal("a", (await bob.ExpectAsync("signal")).GetProperty("data").GetString());
+
+        // Alice's server goes; she resumes on the other one, which must know that cseq 2 was already processed.
+        var stopping = cluster.StopServerAsync(0);
+        await alice.DisposeAsync();
+        await stopping;
+        await using var resumed = await cluster[1].ConnectRawAsync(query: $"?resume={Uri.EscapeDataString(token)}&lastSeq={lastSeen}");
+        var welcome = await resumed.ExpectAsync("welcome");
+        Assert.True(welcome.GetProperty("resumed").GetBoolean());
+        Assert.Equal(2, welcome.GetProperty("ack").GetInt64());
+        await resumed.SendJsonAsync($$"""{"type":"signal","cseq":2,"to":"{{bobId}}","kind":"app","data":"a"}""");
+        await resumed.SendJsonAsync($$"""{"type":"signal","cseq":3,"to":"{{bobId}}","kind":"app","data":"b"}""");
+        Assert.Equal("b", (await bob.ExpectAsync("signal")).GetProperty("data").GetString());
+        await bob.ExpectAliveAsync();
+    }
+
+    [Fact]
     public async Task WhenAServerDiesItsMembersExpireAndTheOthersGetPeerLeft()
     {
         await using var cluster = await RedisCluster.StartAsync(2, new Dictionary<string, string?>

@@ -7,7 +7,8 @@ namespace PeerConnect.Server.Signaling.Redis;
 /// <remarks>
 /// Keys (all under <c>pc:</c>):
 /// <code>
-/// pc:s:{session}   hash   inst (server holding it), user, pu (token user or ""), prin (allowed rooms), tok, last (last seq)
+/// pc:s:{session}   hash   inst (server holding it), user, pu (token user or ""), prin (allowed rooms), tok, last (last seq),
+///                         cseq (highest client sequence number processed)
 /// pc:t:{token}     string session id
 /// pc:q:{session}   zset   held messages, score = seq, member = "{seq}|{envelope}"
 /// pc:sr:{session}  hash   room -> how the session appears there (peer JSON)
@@ -107,7 +108,7 @@ internal static class RedisScripts
         redis.call('SREM', 'pc:is:' .. f[1], id)
         redis.call('SADD', 'pc:is:' .. ARGV[3], id)
         if f[1] ~= ARGV[3] then redis.call('PUBLISH', 'pc:ch:' .. f[1], 'M' .. id) end
-        return {id, f[2], f[4], f[5], f[6], redis.call('HGETALL', 'pc:sr:' .. id), redis.call('ZRANGE', 'pc:q:' .. id, 0, -1)}
+        return {id, f[2], f[4], f[5], f[6], redis.call('HGETALL', 'pc:sr:' .. id), redis.call('ZRANGE', 'pc:q:' .. id, 0, -1), redis.call('HGET', s, 'cseq') or '0'}
         """;
 
     /// <summary>

@@ -99,6 +99,14 @@ internal sealed class RedisSignalingBackplane : ISharedSignalingBackplane, IDisp
         Fire("rotate", _db.HashSetAsync("pc:s:" + session.Id, "tok", session.ResumeToken, flags: CommandFlags.FireAndForget));
     }
 
+    public void RecordClientSeq(string sessionId, long clientSeq)
+    {
+        if (_available)
+        {
+            Fire("cseq", _db.HashSetAsync("pc:s:" + sessionId, "cseq", clientSeq, flags: CommandFlags.FireAndForget));
+        }
+    }
+
     public void Acknowledge(string sessionId, long through) =>
         Fire("ack", _db.SortedSetRemoveRangeByScoreAsync("pc:q:" + sessionId, double.NegativeInfinity, through, flags: CommandFlags.FireAndForget));
 
@@ -197,9 +205,11 @@ internal sealed class RedisSignalingBackplane : ISharedSignalingBackplane, IDisp
     public async ValueTask ResyncAsync(IReadOnlyCollection<SignalingSession> sessions)
     {
         await RefreshPresenceAsync().ConfigureAwait(false);
-        var pending = sessions.Select(session => _db.ScriptEvaluateAsync(
+        var pending = sessions.Select(session => (Task)_db.ScriptEvaluateAsync(
             RedisScripts.Resync,
             values: SessionArguments(session, session.Unacked.Select(RedisRecords.Numbered)))).ToList();
+        pending.AddRange(sessions.Where(session => session.ClientSeq > 0)
+            .Select(session => _db.HashSetAsync("pc:s:" + session.Id, "cseq", session.ClientSeq)));
         try
         {
             await Task.WhenAll(pending).ConfigureAwait(false);
@@ -277,7 +287,8 @@ internal sealed class RedisSignalingBackplane : ISharedSignalingBackplane, IDisp
             (string)fields[3]!,
             long.Parse((string)fields[4]!, CultureInfo.InvariantCulture),
             rooms,
-            ((RedisResult[])fields[6]!).Select(item => RedisRecords.Held((string)item!)).ToList());
+            ((RedisResult[])fields[6]!).Select(item => RedisRecords.Held((string)item!)).ToList(),
+            long.Parse((string)fields[7]!, CultureInfo.InvariantCulture));
     }
 
     private async Task<string> TokenUserAsync(string sessionId) =>

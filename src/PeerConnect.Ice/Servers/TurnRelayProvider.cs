@@ -1,7 +1,6 @@
 using System.Net;
 using Microsoft.Extensions.Logging;
 using PeerConnect.Ice.Network;
-using PeerConnect.Stun.Client;
 using PeerConnect.Stun.Transport;
 using PeerConnect.Turn.Client;
 
@@ -15,9 +14,6 @@ namespace PeerConnect.Ice.Servers;
 /// </summary>
 public sealed class TurnRelayProvider : IIceRelayProvider
 {
-    /// <summary>SOFTWARE sent with TURN requests: 64 characters, enough for a minimal 401 to fit the amplification limit.</summary>
-    internal static readonly string PaddedSoftware = "PeerConnect ICE".PadRight(64, '.');
-
     private readonly IceServerUri _uri;
     private readonly string _username;
     private readonly string _credential;
@@ -99,11 +95,6 @@ public sealed class TurnRelayProvider : IIceRelayProvider
             // RFC 8656 §3.1 / RFC 6125: a TLS server is checked against the name in the URI, not its address.
             TlsServerName = IPAddress.TryParse(_uri.Host, out _) ? null : _uri.Host,
             LoggerFactory = _loggerFactory,
-            // Our TURN server answers an unauthenticated UDP request with at most as many bytes as it received
-            // (TurnServerOptions.UnauthenticatedAmplificationLimit, 1.0 by default); a bare Allocate (~36 bytes) is
-            // shorter than the smallest 401 (60 bytes), so the challenge would never come. SOFTWARE (RFC 8489 §14.14,
-            // under 128 characters) lengthens every request past it.
-            Transactions = new StunClientOptions { Software = PaddedSoftware },
         };
         options = _configure?.Invoke(options) ?? options;
         return (await TurnClient.ConnectAsync(options, cancellationToken).ConfigureAwait(false), server);

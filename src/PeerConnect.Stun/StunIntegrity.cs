@@ -22,10 +22,10 @@ internal static class StunIntegrity
     {
         int declaredLength = attributeOffset + StunConstants.AttributeHeaderLength + valueLength - StunConstants.HeaderLength;
         byte[]? rented = null;
+        // Sized to the prefix: stackalloc zero-fills, and a fixed 1 KiB would cost more than the copy itself.
         Span<byte> copy = attributeOffset <= StackCopyLimit
-            ? stackalloc byte[StackCopyLimit]
-            : (rented = ArrayPool<byte>.Shared.Rent(attributeOffset));
-        copy = copy[..attributeOffset];
+            ? stackalloc byte[attributeOffset]
+            : (rented = ArrayPool<byte>.Shared.Rent(attributeOffset)).AsSpan(0, attributeOffset);
         message[..attributeOffset].CopyTo(copy);
         BinaryPrimitives.WriteUInt16BigEndian(copy[2..], (ushort)declaredLength);
         Compute(copy, sha256, key, mac);

@@ -220,7 +220,7 @@ public sealed class StunServer : IAsyncDisposable
                 for (int i = 0; i < loopsPerSocket; i++)
                 {
                     var loop = new UdpReceiveLoop(socket, group, quartet, Math.Max(index, 0) / 2, Math.Max(index, 0) % 2, _processor, _metrics, _logger, _options.MaxMessageLength);
-                    _loops.Add(Task.Run(() => loop.RunAsync(stopping), CancellationToken.None));
+                    _loops.Add(Task.Factory.StartNew(() => loop.Run(stopping), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default));
                 }
             }
             StunServerLog.Listening(_logger, StunTransportProtocol.Udp, group.LocalEndPoint);

@@ -64,20 +64,20 @@ internal sealed class UdpReceiveLoop
 
     private int PortIndex { get; }
 
-    public async Task RunAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs on a dedicated thread with blocking receive and send: for one small datagram in and one out, a blocked
+    /// thread costs less than an asynchronous completion and a thread-pool hop per packet. Closing the socket ends it.
+    /// </summary>
+    public void Run(CancellationToken cancellationToken)
     {
         while (!cancellationToken.IsCancellationRequested)
         {
             int received;
             try
             {
-                received = await _socket.ReceiveFromAsync(_receiveBuffer, SocketFlags.None, _remote, cancellationToken).ConfigureAwait(false);
+                received = _socket.ReceiveFrom(_receiveBuffer, SocketFlags.None, _remote);
             }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (ObjectDisposedException) when (cancellationToken.IsCancellationRequested)
+            catch (Exception e) when (e is ObjectDisposedException or SocketException && cancellationToken.IsCancellationRequested)
             {
                 return;
             }
@@ -90,17 +90,17 @@ internal sealed class UdpReceiveLoop
                 }
                 continue;
             }
-            catch (SocketException e) when (!cancellationToken.IsCancellationRequested)
+            catch (SocketException e)
             {
                 StunServerLog.ReceiveError(_logger, e, StunTransportProtocol.Udp, _group.LocalEndPoint);
                 continue;
             }
 
-            await HandleAsync(received, cancellationToken).ConfigureAwait(false);
+            Handle(received, cancellationToken);
         }
     }
 
-    private async ValueTask HandleAsync(int received, CancellationToken cancellationToken)
+    private void Handle(int received, CancellationToken cancellationToken)
     {
         if (received > _sendBuffer.Length
             || !SocketAddressBytes.TryRead(_remote, _remoteAddress, out int addressLength, out int port))
@@ -129,18 +129,15 @@ internal sealed class UdpReceiveLoop
         }
         try
         {
-            await from.SendToAsync(_sendBuffer.AsMemory(0, outcome.Length), SocketFlags.None, to, cancellationToken).ConfigureAwait(false);
+            from.SendTo(_sendBuffer.AsSpan(0, outcome.Length), SocketFlags.None, to);
+        }
+        catch (Exception e) when (e is ObjectDisposedException or SocketException && cancellationToken.IsCancellationRequested)
+        {
         }
         catch (SocketException e)
         {
             _metrics.SendFailure(StunTransportProtocol.Udp);
             StunServerLog.SendFailed(_logger, e, StunTransportProtocol.Udp);
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-        }
-        catch (ObjectDisposedException) when (cancellationToken.IsCancellationRequested)
-        {
         }
     }
 }

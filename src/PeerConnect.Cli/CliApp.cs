@@ -1,3 +1,4 @@
+using PeerConnect.Ice.Servers;
 using System.Globalization;
 
 namespace PeerConnect.Cli;
@@ -170,7 +171,7 @@ internal static class CliApp
         }
     }
 
-    private static bool TryParseProbeArguments(string[] args, out StunUri? uri, out bool json, out TimeSpan timeout, out string? problem)
+    private static bool TryParseProbeArguments(string[] args, out IceServerUri? uri, out bool json, out TimeSpan timeout, out string? problem)
     {
         uri = null;
         json = false;
@@ -201,7 +202,12 @@ internal static class CliApp
             {
                 try
                 {
-                    uri = StunUri.Parse(arg);
+                    uri = IceServerUri.Parse(arg);
+                    if (uri.Kind != IceServerKind.Stun)
+                    {
+                        problem = $"'{arg}' is not a STUN URI: stun probe takes stun: or stuns: (doctor checks TURN servers).";
+                        return false;
+                    }
                 }
                 catch (FormatException e)
                 {

@@ -120,7 +120,7 @@ internal static class Doctor
     {
         try
         {
-            var probe = await StunProbe.RunAsync(new StunUri(uri.Host, uri.Port, uri.Transport), timeout, cancellationToken).ConfigureAwait(false);
+            var probe = await StunProbe.RunAsync(uri, timeout, cancellationToken).ConfigureAwait(false);
             string? natNote = probe.NatError ?? (probe.Nat is not null ? null
                 : uri.Transport != StunTransportProtocol.Udp ? "RFC 5780 tests run over UDP only"
                 : "the server does not support RFC 5780 (no OTHER-ADDRESS)");

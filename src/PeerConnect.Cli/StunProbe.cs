@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
+using PeerConnect.Ice.Servers;
 using PeerConnect.Stun.Client;
 using PeerConnect.Stun.NatBehavior;
 using PeerConnect.Stun.Transport;
@@ -10,7 +11,7 @@ namespace PeerConnect.Cli;
 
 /// <summary>What <c>peerconnect stun probe</c> found.</summary>
 internal sealed record StunProbeReport(
-    StunUri Uri,
+    IceServerUri Uri,
     IPEndPoint Server,
     StunBindingResult Binding,
     IPEndPoint? LocalEndPoint,
@@ -26,7 +27,7 @@ internal sealed class ProbeFailedException(int exitCode, string message) : Excep
 /// <summary>Runs one Binding transaction and, over UDP against an RFC 5780 server, NAT behaviour discovery.</summary>
 internal static class StunProbe
 {
-    public static async Task<StunProbeReport> RunAsync(StunUri uri, TimeSpan timeout, CancellationToken cancellationToken)
+    public static async Task<StunProbeReport> RunAsync(IceServerUri uri, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var server = await ResolveAsync(uri, cancellationToken).ConfigureAwait(false);
         using var deadline = new CancellationTokenSource(timeout);
@@ -67,7 +68,7 @@ internal static class StunProbe
         }
     }
 
-    private static async Task<StunProbeReport> ProbeUdpAsync(StunUri uri, IPEndPoint server, TimeSpan timeout, CancellationToken cancellationToken)
+    private static async Task<StunProbeReport> ProbeUdpAsync(IceServerUri uri, IPEndPoint server, TimeSpan timeout, CancellationToken cancellationToken)
     {
         await using var client = StunClient.CreateUdp(server.AddressFamily);
         var binding = await client.BindingAsync(server, cancellationToken).ConfigureAwait(false);
@@ -87,7 +88,7 @@ internal static class StunProbe
         return new StunProbeReport(uri, server, binding, nat?.LocalEndPoint ?? client.LocalEndPoint, nat, natError);
     }
 
-    private static async Task<StunProbeReport> ProbeStreamAsync(StunUri uri, IPEndPoint server, CancellationToken cancellationToken)
+    private static async Task<StunProbeReport> ProbeStreamAsync(IceServerUri uri, IPEndPoint server, CancellationToken cancellationToken)
     {
         var tls = uri.Transport == StunTransportProtocol.Tls ? new SslClientAuthenticationOptions { TargetHost = uri.Host } : null;
         await using var client = await StunStreamClient.ConnectAsync(server, tls, cancellationToken: cancellationToken).ConfigureAwait(false);
@@ -95,19 +96,11 @@ internal static class StunProbe
         return new StunProbeReport(uri, server, binding, client.LocalEndPoint, null, null);
     }
 
-    private static async Task<IPEndPoint> ResolveAsync(StunUri uri, CancellationToken cancellationToken)
+    private static async Task<IPEndPoint> ResolveAsync(IceServerUri uri, CancellationToken cancellationToken)
     {
-        if (IPAddress.TryParse(uri.Host, out var literal))
-        {
-            return new IPEndPoint(literal, uri.Port);
-        }
         try
         {
-            var addresses = await Dns.GetHostAddressesAsync(uri.Host, cancellationToken).ConfigureAwait(false);
-            // IPv4 first: it is the family most STUN deployments answer on.
-            var address = addresses.OrderBy(a => a.AddressFamily == AddressFamily.InterNetwork ? 0 : 1).FirstOrDefault()
-                ?? throw new ProbeFailedException(ExitCodes.Unreachable, $"{uri.Host} has no IP address");
-            return new IPEndPoint(address, uri.Port);
+            return await uri.ResolveAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (SocketException e)
         {
@@ -115,6 +108,6 @@ internal static class StunProbe
         }
     }
 
-    private static string Describe(StunUri uri, IPEndPoint server) =>
+    private static string Describe(IceServerUri uri, IPEndPoint server) =>
         $"{server} over {uri.Transport.ToString().ToUpperInvariant()}";
 }

@@ -92,6 +92,10 @@ public sealed class StunProbeCommandTests : IAsyncLifetime
     [InlineData("stun:127.0.0.1:99999")]
     [InlineData("stun:::1")]
     [InlineData("stun:127.0.0.1?transport=sctp")]
+    [InlineData("stun://example.org")]
+    [InlineData("stun:exa mple.org")]
+    [InlineData("stuns:example.org?transport=udp")]
+    [InlineData("turn:127.0.0.1:3478")]
     public async Task BadUriIsOneLineAndExitCode2(string uri)
     {
         var (exit, output, error) = await RunAsync("stun", "probe", uri);

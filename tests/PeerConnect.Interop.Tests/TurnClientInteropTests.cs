@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using PeerConnect.Stun.Client;
 using PeerConnect.Stun.Transport;
+using PeerConnect.Testing;
 using PeerConnect.Turn.Client;
 
 namespace PeerConnect.Interop.Tests;
@@ -53,12 +54,12 @@ public sealed class TurnClientInteropTests
         Assert.Equal(client.LocalEndPoint, allocation.MappedEndPoint);
 
         // Send indications out, Data indications back: no channel yet.
-        await EchoAsync(client.Relay, peer.EndPoint, "indication", count: 10);
+        await RelayEcho.EchoAsync(client.Relay, peer.EndPoint, "indication", count: 10);
 
         // ChannelData both ways once bound; odd lengths exercise the stream padding over TCP.
         ushort channel = await client.BindChannelAsync(peer.EndPoint).WaitAsync(Patience);
         Assert.InRange(channel, 0x4000, 0x4FFF);
-        await EchoAsync(client.Relay, peer.EndPoint, "channel", count: 20);
+        await RelayEcho.EchoAsync(client.Relay, peer.EndPoint, "channel", count: 20);
         Assert.Equal(0, client.DroppedDatagrams);
     }
 
@@ -118,59 +119,6 @@ public sealed class TurnClientInteropTests
             () => client.CreatePermissionAsync([new IPEndPoint(IPAddress.Loopback, 9)]).WaitAsync(Patience));
 
         Assert.Equal(403, error.ErrorCode);
-    }
-
-    private static async Task EchoAsync(TurnRelayTransport relay, IPEndPoint peer, string label, int count)
-    {
-        var buffer = new byte[2048];
-        for (int i = 0; i < count; i++)
-        {
-            byte[] payload = Payload(label, i);
-            DatagramReceiveResult echoed = await SendUntilEchoedAsync(relay, peer, payload, buffer);
-            Assert.Equal(peer, echoed.RemoteEndPoint);
-            Assert.Equal(payload, buffer[..echoed.Count]);
-        }
-    }
-
-    // Loopback UDP rarely drops, but a datagram may still be lost; resend until this payload comes back.
-    private static async Task<DatagramReceiveResult> SendUntilEchoedAsync(TurnRelayTransport relay, IPEndPoint peer, byte[] payload, byte[] buffer)
-    {
-        using var giveUp = new CancellationTokenSource(Patience);
-        while (true)
-        {
-            await relay.SendAsync(payload, peer, giveUp.Token);
-            using var attempt = CancellationTokenSource.CreateLinkedTokenSource(giveUp.Token);
-            attempt.CancelAfter(TimeSpan.FromSeconds(1));
-            try
-            {
-                while (true)
-                {
-                    DatagramReceiveResult received = await relay.ReceiveAsync(buffer, attempt.Token);
-                    if (buffer.AsSpan(0, received.Count).SequenceEqual(payload))
-                    {
-                        return received;
-                    }
-                }
-            }
-            catch (OperationCanceledException) when (!giveUp.IsCancellationRequested)
-            {
-            }
-        }
-    }
-
-    // Lengths 1..1200 with odd ones among them; the content names the round so a late echo cannot pass for another.
-    private static byte[] Payload(string label, int index)
-    {
-        int length = index switch { 0 => 1, 1 => 1200, _ => 3 + (index * 61 % 1100) };
-        byte[] payload = new byte[length];
-        for (int i = 0; i < length; i++)
-        {
-            payload[i] = (byte)(i * 7 + index);
-        }
-
-        byte[] tag = System.Text.Encoding.ASCII.GetBytes($"{label}{index}:");
-        tag.AsSpan(0, Math.Min(tag.Length, length)).CopyTo(payload);
-        return payload;
     }
 
     /// <summary>coturn's <c>turnutils_peer</c>: a UDP server echoing every datagram to its sender.</summary>

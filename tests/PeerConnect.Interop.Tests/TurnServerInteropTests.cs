@@ -11,6 +11,7 @@ namespace PeerConnect.Interop.Tests;
 /// coturn's <c>turnutils_uclient</c> against our TURN server (library <see cref="StunServer"/> + <see cref="TurnServer"/>)
 /// on loopback, relaying to <c>turnutils_peer</c> as the UDP echo peer.
 /// </summary>
+[Collection(LoadTestCollection.Name)]
 public sealed partial class TurnServerInteropTests : IAsyncLifetime
 {
     private const string User = "alice";

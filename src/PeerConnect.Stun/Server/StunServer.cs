@@ -21,6 +21,7 @@ public sealed class StunServer : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly StunServerMetrics _metrics;
     private readonly StunRequestProcessor _processor;
+    private readonly IStunPacketHandler? _packetHandler;
     private readonly List<UdpSocketGroup> _udpGroups = [];
     private readonly List<StreamListener> _streamListeners = [];
     private readonly List<Task> _loops = [];
@@ -52,6 +53,7 @@ public sealed class StunServer : IAsyncDisposable
         _time = timeProvider ?? TimeProvider.System;
         _metrics = new StunServerMetrics(meterFactory);
         _processor = new StunRequestProcessor(options, methodHandler, _metrics, _logger, packetHandler);
+        _packetHandler = packetHandler;
     }
 
     /// <summary>The UDP endpoints answering plain Binding requests (one per listen address; RFC 5780's alternates are in <see cref="OtherAddresses"/>).</summary>
@@ -220,7 +222,9 @@ public sealed class StunServer : IAsyncDisposable
                 for (int i = 0; i < loopsPerSocket; i++)
                 {
                     var loop = new UdpReceiveLoop(socket, group, quartet, Math.Max(index, 0) / 2, Math.Max(index, 0) % 2, _processor, _metrics, _logger, _options.MaxMessageLength);
-                    _loops.Add(Task.Factory.StartNew(() => loop.Run(stopping), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default));
+                    _loops.Add(_packetHandler is null
+                        ? Task.Factory.StartNew(() => loop.Run(stopping), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)
+                        : Task.Run(() => loop.RunAsync(stopping), CancellationToken.None));
                 }
             }
             StunServerLog.Listening(_logger, StunTransportProtocol.Udp, group.LocalEndPoint);

@@ -67,6 +67,8 @@ internal sealed class UdpReceiveLoop
     /// <summary>
     /// Runs on a dedicated thread with blocking receive and send: for one small datagram in and one out, a blocked
     /// thread costs less than an asynchronous completion and a thread-pool hop per packet. Closing the socket ends it.
+    /// Used when the listener answers STUN alone; with TURN, relay threads also send on this socket and the
+    /// asynchronous loop (<see cref="RunAsync"/>) is the one proven against coturn's clients without loss.
     /// </summary>
     public void Run(CancellationToken cancellationToken)
     {
@@ -81,63 +83,117 @@ internal sealed class UdpReceiveLoop
             {
                 return;
             }
-            catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionReset or SocketError.ConnectionRefused or SocketError.MessageSize)
+            catch (SocketException e)
             {
-                // An ICMP error about an earlier response, or an oversized datagram: one packet's problem.
-                if (e.SocketErrorCode == SocketError.MessageSize)
-                {
-                    _metrics.Malformed(StunTransportProtocol.Udp);
-                }
+                OnReceiveError(e);
                 continue;
+            }
+
+            if (!TryRespond(received, out var from, out var to, out int length))
+            {
+                continue;
+            }
+            try
+            {
+                from.SendTo(_sendBuffer.AsSpan(0, length), SocketFlags.None, to);
+            }
+            catch (Exception e) when (e is ObjectDisposedException or SocketException && cancellationToken.IsCancellationRequested)
+            {
             }
             catch (SocketException e)
             {
-                StunServerLog.ReceiveError(_logger, e, StunTransportProtocol.Udp, _group.LocalEndPoint);
-                continue;
+                OnSendError(e);
             }
-
-            Handle(received, cancellationToken);
         }
     }
 
-    private void Handle(int received, CancellationToken cancellationToken)
+    /// <summary>The asynchronous loop: receive, process and respond without holding a thread.</summary>
+    public async Task RunAsync(CancellationToken cancellationToken)
     {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            int received;
+            try
+            {
+                received = await _socket.ReceiveFromAsync(_receiveBuffer, SocketFlags.None, _remote, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException && cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (SocketException e)
+            {
+                OnReceiveError(e);
+                continue;
+            }
+
+            if (!TryRespond(received, out var from, out var to, out int length))
+            {
+                continue;
+            }
+            try
+            {
+                await from.SendToAsync(_sendBuffer.AsMemory(0, length), SocketFlags.None, to, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException && cancellationToken.IsCancellationRequested)
+            {
+            }
+            catch (SocketException e)
+            {
+                OnSendError(e);
+            }
+        }
+    }
+
+    private void OnReceiveError(SocketException e)
+    {
+        // An ICMP error about an earlier response, or an oversized datagram: one packet's problem.
+        if (e.SocketErrorCode == SocketError.MessageSize)
+        {
+            _metrics.Malformed(StunTransportProtocol.Udp);
+        }
+        else if (e.SocketErrorCode is not (SocketError.ConnectionReset or SocketError.ConnectionRefused))
+        {
+            StunServerLog.ReceiveError(_logger, e, StunTransportProtocol.Udp, _group.LocalEndPoint);
+        }
+    }
+
+    private void OnSendError(SocketException e)
+    {
+        _metrics.SendFailure(StunTransportProtocol.Udp);
+        StunServerLog.SendFailed(_logger, e, StunTransportProtocol.Udp);
+    }
+
+    /// <summary>Processes one datagram; true with the socket, destination and length of a response to send.</summary>
+    private bool TryRespond(int received, out Socket from, out SocketAddress to, out int length)
+    {
+        from = _socket;
+        to = _remote;
+        length = 0;
         if (received > _sendBuffer.Length
             || !SocketAddressBytes.TryRead(_remote, _remoteAddress, out int addressLength, out int port))
         {
             _metrics.Malformed(StunTransportProtocol.Udp);
-            return;
+            return false;
         }
         var outcome = _processor.Process(_receiveBuffer.AsSpan(0, received), _remoteAddress.AsSpan(0, addressLength), port, _group.View, _sendBuffer, _link);
         if (outcome.Kind != StunOutcomeKind.Respond)
         {
-            return;
+            return false;
         }
 
-        var from = _socket;
         if ((outcome.ChangeIp || outcome.ChangePort) && _quartet is not null)
         {
             int ip = IpIndex ^ (outcome.ChangeIp ? 1 : 0);
             int portIndex = PortIndex ^ (outcome.ChangePort ? 1 : 0);
             from = _quartet[(ip * 2) + portIndex].SendSocket;
         }
-        var to = _remote;
         if (outcome.ResponsePort != 0)
         {
             SocketAddressBytes.CopyWithPort(_remote, _redirected, outcome.ResponsePort);
             to = _redirected;
         }
-        try
-        {
-            from.SendTo(_sendBuffer.AsSpan(0, outcome.Length), SocketFlags.None, to);
-        }
-        catch (Exception e) when (e is ObjectDisposedException or SocketException && cancellationToken.IsCancellationRequested)
-        {
-        }
-        catch (SocketException e)
-        {
-            _metrics.SendFailure(StunTransportProtocol.Udp);
-            StunServerLog.SendFailed(_logger, e, StunTransportProtocol.Udp);
-        }
+        length = outcome.Length;
+        return true;
     }
 }

@@ -64,7 +64,7 @@ internal static class CliApp
             error.WriteLine($"peerconnect: {problem}");
             return ExitCodes.Usage;
         }
-        try
+        return await GuardAsync(async () =>
         {
             var report = await StunProbe.RunAsync(uri!, timeout, cancellationToken).ConfigureAwait(false);
             if (json)
@@ -76,24 +76,7 @@ internal static class CliApp
                 StunProbeOutput.WriteText(output, report);
             }
             return ExitCodes.Success;
-        }
-        catch (ProbeFailedException e)
-        {
-            error.WriteLine($"peerconnect: {e.Message}");
-            return e.ExitCode;
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            error.WriteLine("peerconnect: cancelled");
-            return ExitCodes.UnexpectedError;
-        }
-#pragma warning disable CA1031 // The last line of defence of a command-line tool: one line, not a stack trace.
-        catch (Exception e)
-#pragma warning restore CA1031
-        {
-            error.WriteLine($"peerconnect: unexpected error: {e.GetType().Name}: {e.Message.ReplaceLineEndings(" ")}");
-            return ExitCodes.UnexpectedError;
-        }
+        }, error, cancellationToken).ConfigureAwait(false);
     }
 
     private static async Task<int> RunDoctorAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken)
@@ -137,7 +120,7 @@ internal static class CliApp
             }
         }
 
-        try
+        return await GuardAsync(async () =>
         {
             var servers = source is null ? [] : await IceServerList.LoadAsync(source, token, timeout, cancellationToken).ConfigureAwait(false);
             var report = await Doctor.RunAsync(source, servers, timeout, configureTurn: null, cancellationToken).ConfigureAwait(false);
@@ -151,6 +134,15 @@ internal static class CliApp
             }
 
             return report.ExitCode;
+        }, error, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Runs a command and turns every failure into one line on stderr and an exit code.</summary>
+    private static async Task<int> GuardAsync(Func<Task<int>> command, TextWriter error, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await command().ConfigureAwait(false);
         }
         catch (ProbeFailedException e)
         {

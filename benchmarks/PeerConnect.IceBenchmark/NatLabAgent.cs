@@ -12,7 +12,7 @@ namespace PeerConnect.IceBenchmark;
 /// <summary>
 /// Our side of one NAT-lab timing series, run inside a lab namespace. JSON lines on stdin/stdout, the same protocol as
 /// the aioice script in <see cref="NatLabBenchmark"/>: "gather" makes a fresh agent and answers "gathered" with its
-/// credentials and candidates; "go" hands it the peer's (t0) and answers "nominated" with the milliseconds until this
+/// credentials, proposed pacing and candidates; "go" hands it the peer's (t0) and answers "nominated" with the milliseconds until this
 /// side selected a pair; "close" disposes the agent and answers "closed".
 /// </summary>
 internal static class NatLabAgent
@@ -57,11 +57,14 @@ internal static class NatLabAgent
                     agent.SelectedPairChanged += _ => nominated.TrySetResult(Stopwatch.GetTimestamp());
                     await agent.GatherAsync();
                     await gathered.Task;
-                    Emit(new { type = "gathered", ufrag = agent.LocalParameters.Ufrag, pwd = agent.LocalParameters.Password, candidates });
+                    var local = agent.LocalParameters;
+                    Emit(new { type = "gathered", ufrag = local.Ufrag, pwd = local.Password, pacing = local.Pacing?.TotalMilliseconds, candidates });
                     break;
                 case "go":
                     long t0 = Stopwatch.GetTimestamp();
-                    await agent!.SetRemoteParametersAsync(new IceParameters((string)message["ufrag"]!, (string)message["pwd"]!));
+                    // The peer's a=ice-pacing (RFC 8839 §5.5): both sides then pace at the larger proposal (RFC 8445 §14.2).
+                    var pacing = (double?)message["pacing"] is { } ms ? TimeSpan.FromMilliseconds(ms) : (TimeSpan?)null;
+                    await agent!.SetRemoteParametersAsync(new IceParameters((string)message["ufrag"]!, (string)message["pwd"]!, Pacing: pacing));
                     foreach (var c in message["candidates"]!.AsArray())
                     {
                         await agent.AddRemoteCandidateAsync(IceCandidate.Parse((string)c!));

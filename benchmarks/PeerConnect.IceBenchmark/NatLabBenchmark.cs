@@ -152,7 +152,14 @@ internal static class NatLabBenchmark
 
         return result;
 
-        static object Go(JsonObject gathered) => new { type = "go", ufrag = (string?)gathered["ufrag"], pwd = (string?)gathered["pwd"], candidates = gathered["candidates"] };
+        static object Go(JsonObject gathered) => new
+        {
+            type = "go",
+            ufrag = (string?)gathered["ufrag"],
+            pwd = (string?)gathered["pwd"],
+            pacing = (double?)gathered["pacing"],
+            candidates = gathered["candidates"],
+        };
     }
 
     private static async Task ScriptAsync(string script, params string[] arguments)

@@ -9,7 +9,7 @@ public sealed partial class IceAgent
 {
     private readonly Dictionary<TransactionId, IceTransaction> _transactions = [];
     private readonly HashSet<CandidatePair> _nominating = [];
-    private DateTimeOffset _lastCheckAt = DateTimeOffset.MinValue;
+    private long? _lastCheckAt;
     private CandidatePair? _selected;
 
     private async ValueTask ApplyRemoteParametersAsync(IceParameters remote)
@@ -17,6 +17,14 @@ public sealed partial class IceAgent
         ObjectDisposedException.ThrowIf(_closed, this);
         _remote = remote;
         _remoteKey = StunCredentials.ShortTermKey(remote.Password);
+        // RFC 8445 §14.2: both agents use the larger proposed Ta; a peer that proposes none counts as the default.
+        var agreed = TimeSpan.FromTicks(Math.Max(_options.CheckPacing.Ticks, (remote.Pacing ?? IceParameters.DefaultPacing).Ticks));
+        if (!_options.Lite && agreed != _ta)
+        {
+            _ta = agreed;
+            _ticker.Change(agreed, agreed);
+            IceAgentLog.PacingAgreed(_logger, agreed);
+        }
         if (remote.IsLite && !_options.Lite && _role == IceRole.Controlled)
         {
             // RFC 8445 §6.1.1: facing a lite peer, the full agent controls.
@@ -32,7 +40,7 @@ public sealed partial class IceAgent
         tx.Rto = _options.CheckRetransmissionTimeout;
         tx.NextAt = now + tx.Rto;
         _transactions[tx.Id] = tx;
-        _lastCheckAt = now;
+        _lastCheckAt = _time.GetTimestamp();
         await SendAsync(tx.Base, tx.Message, tx.Destination).ConfigureAwait(false);
     }
 
@@ -104,7 +112,8 @@ public sealed partial class IceAgent
             return;
         }
 
-        var wait = _lastCheckAt + _options.CheckPacing - _time.GetUtcNow();
+        // Monotonic, like the pacing timer, so a timer that fired on time never finds Ta a few microseconds short.
+        var wait = _lastCheckAt is { } last ? _ta - _time.GetElapsedTime(last) : TimeSpan.Zero;
         if (wait > TimeSpan.Zero)
         {
             // Wake exactly when Ta has passed rather than at the next tick, which may be almost 2 Ta away.

@@ -62,7 +62,7 @@ public sealed partial class IceAgent
     {
         ObjectDisposedException.ThrowIf(_closed, this);
         _generation++;
-        var fresh = IceParameters.Generate(_options.Lite);
+        var fresh = FreshParameters(_options);
         Volatile.Write(ref _local, fresh);
         _localKey = StunCredentials.ShortTermKey(fresh.Password);
         _remote = null;

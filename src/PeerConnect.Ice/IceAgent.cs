@@ -35,6 +35,7 @@ public sealed partial class IceAgent : IAsyncDisposable
     private IceParameters? _remote;
     private byte[]? _remoteKey;
     private IceRole _role;
+    private TimeSpan _ta;
     private IceConnectionState _connectionState = IceConnectionState.New;
     private IceGatheringState _gatheringState = IceGatheringState.New;
     private ImmutableHashSet<IPEndPoint> _dataSources = [];
@@ -62,12 +63,15 @@ public sealed partial class IceAgent : IAsyncDisposable
         _tieBreaker = tieBreaker;
         // RFC 8445 §6.1.1: a lite agent is always controlled.
         _role = options.Controlling && !options.Lite ? IceRole.Controlling : IceRole.Controlled;
-        _local = IceParameters.Generate(options.Lite);
+        _local = FreshParameters(options);
+        _ta = options.CheckPacing;
         _localKey = StunCredentials.ShortTermKey(_local.Password);
         _checkList = new IceCheckList(options.MaxPairs);
         Pipe = new IceDatagramPipe(options.ReceiveQueueCapacity);
-        _ticker = _time.CreateTimer(_ => Post(OnTickAsync), null, options.CheckPacing, options.CheckPacing);
-        _pacer = _time.CreateTimer(_ => Post(SendNextCheckAsync), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        // The system clock's timers fire up to a coarse kernel tick late; Ta pacing gets timers that do not.
+        var pacing = ReferenceEquals(_time, TimeProvider.System) ? PreciseTimeProvider.Instance : _time;
+        _ticker = pacing.CreateTimer(_ => Post(OnTickAsync), null, options.CheckPacing, options.CheckPacing);
+        _pacer = pacing.CreateTimer(_ => Post(SendNextCheckAsync), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         _loop = Task.Run(RunAsync);
     }
 
@@ -148,6 +152,16 @@ public sealed partial class IceAgent : IAsyncDisposable
         await Task.WhenAll(_receiveLoops).ConfigureAwait(false);
         _closing.Dispose();
     }
+
+    /// <summary>
+    /// New credentials, proposing this agent's Ta in whole milliseconds (RFC 8839 §5.5); a lite agent sends no checks,
+    /// so it proposes none.
+    /// </summary>
+    private static IceParameters FreshParameters(IceAgentOptions options) =>
+        IceParameters.Generate(options.Lite) with
+        {
+            Pacing = options.Lite ? null : TimeSpan.FromMilliseconds(Math.Ceiling(options.CheckPacing.TotalMilliseconds)),
+        };
 
     private static ulong RandomTieBreaker()
     {

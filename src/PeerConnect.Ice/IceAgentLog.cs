@@ -42,6 +42,9 @@ internal static partial class IceAgentLog
     [LoggerMessage(EventId = 1311, Level = LogLevel.Warning, Message = "Relay allocation failed")]
     public static partial void RelayFailed(ILogger logger, Exception exception);
 
+    [LoggerMessage(EventId = 1313, Level = LogLevel.Debug, Message = "Pacing checks at Ta {Ta}, the larger of both agents' proposals")]
+    public static partial void PacingAgreed(ILogger logger, TimeSpan ta);
+
     [LoggerMessage(EventId = 1312, Level = LogLevel.Debug, Message = "Receive loop on {Local} ended")]
     public static partial void ReceiveLoopEnded(ILogger logger, Exception exception, IPEndPoint local);
 }

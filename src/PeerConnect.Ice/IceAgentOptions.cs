@@ -16,7 +16,11 @@ public sealed record IceAgentOptions
     /// <summary>Candidate type preferences (RFC 8445 §5.1.2.1).</summary>
     public IceTypePreferences TypePreferences { get; init; } = IceTypePreferences.Default;
 
-    /// <summary>Ta, the pacing of new STUN transactions (RFC 8445 §14.2). Default 50 ms, the RFC's value.</summary>
+    /// <summary>
+    /// Ta, the pacing of new STUN transactions (RFC 8445 §14.2). Default 50 ms, the RFC's value. The agent proposes it in
+    /// <see cref="IceParameters.Pacing"/> and, once it knows the peer's parameters, paces at the larger of the two
+    /// proposals (a peer that proposes none counts as 50 ms).
+    /// </summary>
     public TimeSpan CheckPacing { get; init; } = TimeSpan.FromMilliseconds(50);
 
     /// <summary>Initial retransmission timeout of a check (RFC 8445 §14.3). Default 500 ms.</summary>

@@ -50,12 +50,19 @@ public enum IceConnectionState
     Closed,
 }
 
-/// <summary>An agent's credentials for one ICE session (RFC 8445 §5.3, RFC 8839 §5.4).</summary>
+/// <summary>An agent's credentials for one ICE session (RFC 8445 §5.3, RFC 8839 §5.4) and the pacing it proposes.</summary>
 /// <param name="Ufrag">The username fragment: 4–256 <c>ice-char</c>s.</param>
 /// <param name="Password">The password: 22–256 <c>ice-char</c>s.</param>
 /// <param name="IsLite">Whether the agent is an ICE-lite implementation (RFC 8445 §2.5).</param>
-public sealed record IceParameters(string Ufrag, string Password, bool IsLite = false)
+/// <param name="Pacing">
+/// The Ta the agent proposes, signalled as <c>a=ice-pacing</c> in whole milliseconds (RFC 8839 §5.5); null when it proposes
+/// none, which counts as the 50 ms default. Both agents use the larger of the two proposals (RFC 8445 §14.2).
+/// </param>
+public sealed record IceParameters(string Ufrag, string Password, bool IsLite = false, TimeSpan? Pacing = null)
 {
+    /// <summary>The Ta an agent that proposes none is taken to use (RFC 8445 §14.2).</summary>
+    public static readonly TimeSpan DefaultPacing = TimeSpan.FromMilliseconds(50);
+
     private const string IceChars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
     /// <summary>Fresh random credentials: 8-character ufrag and 24-character password (RFC 8445 §5.3 asks for 24 and 128 bits of randomness).</summary>
@@ -77,6 +84,11 @@ public sealed record IceParameters(string Ufrag, string Password, bool IsLite = 
         if (Password is null || Password.Length is < 22 or > 256 || !Password.All(c => IceChars.Contains(c, StringComparison.Ordinal)))
         {
             throw new ArgumentException("ice-pwd must be 22–256 ice-chars (RFC 8839 §5.4).");
+        }
+
+        if (Pacing is { } pacing && (pacing <= TimeSpan.Zero || pacing.Ticks % TimeSpan.TicksPerMillisecond != 0))
+        {
+            throw new ArgumentException("ice-pacing must be a positive whole number of milliseconds (RFC 8839 §5.5).");
         }
     }
 }

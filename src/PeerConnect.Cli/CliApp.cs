@@ -1,4 +1,5 @@
 using PeerConnect.Ice.Servers;
+using PeerConnect.Turn.Client;
 using System.Globalization;
 
 namespace PeerConnect.Cli;
@@ -8,7 +9,7 @@ internal static class CliApp
 {
     public const string Usage = """
         Usage: peerconnect stun probe <stun-uri> [--json] [--timeout <duration>]
-               peerconnect doctor [--ice-servers <file-or-url>] [--token <jwt>] [--json] [--timeout <duration>]
+               peerconnect doctor [--ice-servers <file-or-url>] [--token <jwt>] [--insecure-tls] [--json] [--timeout <duration>]
 
           <stun-uri>            stun:host[:port][?transport=udp|tcp] or stuns:host[:port] (TLS).
                                 IPv6 literals in brackets: stun:[::1]:3478. Default port 3478 (stuns: 5349).
@@ -26,6 +27,9 @@ internal static class CliApp
                                   "username":"...","credential":"..."}]
                                 A file, or an http(s) URL fetched with --token as a Bearer token.
           --token <jwt>         Signaling token for an --ice-servers URL.
+          --insecure-tls        Accept any certificate from turns: servers (self-signed, wrong name, expired),
+                                to test a server before it has a real certificate. Off by default; never
+                                for production, as it lets anyone on the path pose as the TURN server.
           Prints host addresses; per STUN server the srflx address, round trip and NAT behaviour; per TURN
           server whether authentication was accepted, the relay and srflx addresses and the Allocate time;
           then what that means for calls. --timeout applies to each server.
@@ -82,7 +86,7 @@ internal static class CliApp
     private static async Task<int> RunDoctorAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken)
     {
         string? source = null, token = null;
-        bool json = false;
+        bool json = false, insecureTls = false;
         TimeSpan timeout = DefaultTimeout;
         for (int i = 0; i < args.Length; i++)
         {
@@ -105,6 +109,9 @@ internal static class CliApp
                 case "--token":
                     token = Value();
                     break;
+                case "--insecure-tls":
+                    insecureTls = true;
+                    break;
                 case "--timeout":
                     string? value = Value();
                     if (value is null || !TryParseDuration(value, out timeout))
@@ -123,7 +130,11 @@ internal static class CliApp
         return await GuardAsync(async () =>
         {
             var servers = source is null ? [] : await IceServerList.LoadAsync(source, token, timeout, cancellationToken).ConfigureAwait(false);
-            var report = await Doctor.RunAsync(source, servers, timeout, configureTurn: null, cancellationToken).ConfigureAwait(false);
+            // RFC 8656 §3.1 TURN over TLS normally authenticates the server; --insecure-tls is the explicit opt-out.
+            Func<TurnClientOptions, TurnClientOptions>? configureTurn = insecureTls
+                ? o => o with { TlsCertificateValidation = (_, _, _, _) => true }
+                : null;
+            var report = await Doctor.RunAsync(source, servers, timeout, configureTurn, cancellationToken).ConfigureAwait(false);
             if (json)
             {
                 DoctorOutput.WriteJson(output, report);

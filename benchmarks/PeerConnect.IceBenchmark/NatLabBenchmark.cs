@@ -8,8 +8,8 @@ namespace PeerConnect.IceBenchmark;
 /// The loopback comparison repeated across real NATs: builds a lab with tests/PeerConnect.NatLab.Tests/natlab.sh
 /// (198.18.0.0/15 and 203.0.113.0/24 only), starts our STUN/TURN server (the NAT-lab helper) in its public namespace,
 /// then runs a series of our agent pair and a series of aioice's, one agent behind each NAT. Per run both sides
-/// gather, then get the other's credentials and candidates at once (t0); the controlling side reports when it has a
-/// nominated pair. The lab is removed afterwards, also on failure or Ctrl+C.
+/// gather, 200 ms pass, then each gets the other's credentials and candidates at once (t0); the controlling side
+/// reports when it has a nominated pair. The lab is removed afterwards, also on failure or Ctrl+C.
 /// </summary>
 internal static class NatLabBenchmark
 {
@@ -17,6 +17,7 @@ internal static class NatLabBenchmark
     private const string TurnUser = "lab";
     private const string TurnPassword = "lab-password";
     private static readonly TimeSpan StepTimeout = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan SignallingDelay = TimeSpan.FromMilliseconds(200);
 
     private const string AioiceScript = """
         import asyncio, json, sys, time
@@ -136,6 +137,10 @@ internal static class NatLabBenchmark
             b.Send(new { type = "gather" });
             var fromA = await a.ReadAsync("gathered", StepTimeout);
             var fromB = await b.ReadAsync("gathered", StepTimeout);
+            // A signalling round trip separates gathering from checks in a real call. Without it our first check would
+            // wait out the rest of Ta after the srflx/relay gathering transactions (RFC 8445 §14.1 paces both alike),
+            // and t0 would not be the start of checks.
+            await Task.Delay(SignallingDelay, cancellationToken);
             a.Send(Go(fromB));
             b.Send(Go(fromA));
             var nominated = await a.ReadAsync("nominated", StepTimeout);

@@ -13,6 +13,9 @@ namespace PeerConnect.Ice.Checks;
 /// </summary>
 internal sealed class PreciseTimeProvider : TimeProvider
 {
+    /// <summary>How close to the due time the monitor wait hands over to the precise sleep.</summary>
+    private const double FinalStretchMilliseconds = 2;
+
     private readonly object _gate = new();
     private readonly PriorityQueue<(PreciseTimer Timer, long Generation), long> _due = new();
     private Thread? _thread;
@@ -51,40 +54,51 @@ internal sealed class PreciseTimeProvider : TimeProvider
         var firing = new List<PreciseTimer>();
         while (true)
         {
+            long sleepUntil = 0;
             lock (_gate)
             {
-                while (firing.Count == 0)
+                long now = Stopwatch.GetTimestamp();
+                while (_due.TryPeek(out var entry, out long due) && due <= now)
                 {
-                    long now = Stopwatch.GetTimestamp();
-                    while (_due.TryPeek(out var entry, out long due) && due <= now)
+                    _due.Dequeue();
+                    if (entry.Timer.TakeDue(entry.Generation, now) is { } next)
                     {
-                        _due.Dequeue();
-                        if (entry.Timer.TakeDue(entry.Generation, now) is { } next)
-                        {
-                            _due.Enqueue(entry, next);
-                        }
-
-                        if (entry.Timer.Generation == entry.Generation)
-                        {
-                            firing.Add(entry.Timer);
-                        }
+                        _due.Enqueue(entry, next);
                     }
 
-                    if (firing.Count > 0)
+                    if (entry.Timer.Generation == entry.Generation)
                     {
-                        break;
-                    }
-
-                    if (_due.TryPeek(out _, out long earliest))
-                    {
-                        double ms = Stopwatch.GetElapsedTime(now, earliest).TotalMilliseconds;
-                        Monitor.Wait(_gate, (int)Math.Min(Math.Ceiling(ms), int.MaxValue));
-                    }
-                    else
-                    {
-                        Monitor.Wait(_gate);
+                        firing.Add(entry.Timer);
                     }
                 }
+
+                if (firing.Count == 0)
+                {
+                    if (!_due.TryPeek(out _, out long earliest))
+                    {
+                        Monitor.Wait(_gate);
+                        continue;
+                    }
+
+                    double ms = Stopwatch.GetElapsedTime(now, earliest).TotalMilliseconds;
+                    if (ms > FinalStretchMilliseconds || !MonotonicSleep.IsSupported)
+                    {
+                        // Whole milliseconds: wake before the final stretch (or, without a precise sleep, round up so
+                        // the timer never fires early). A Pulse for a new, earlier timer ends the wait.
+                        Monitor.Wait(_gate, MonotonicSleep.IsSupported ? (int)Math.Min(ms - FinalStretchMilliseconds, int.MaxValue) + 1 : (int)Math.Min(Math.Ceiling(ms), int.MaxValue));
+                        continue;
+                    }
+
+                    sleepUntil = earliest;
+                }
+            }
+
+            if (sleepUntil != 0)
+            {
+                // The last stretch to the due time sleeps on the same monotonic clock Stopwatch reads; a timer created
+                // for an earlier time meanwhile waits at most this stretch.
+                MonotonicSleep.Until(sleepUntil);
+                continue;
             }
 
             foreach (var timer in firing)

@@ -66,8 +66,12 @@ public sealed record IceAgentOptions
     /// </summary>
     public IceTransportPolicy TransportPolicy { get; init; } = IceTransportPolicy.All;
 
-    /// <summary>Resolves remote <c>*.local</c> candidates, e.g. <see cref="Mdns.MulticastDnsResolver"/> (RFC 6762 one-shot queries); null drops them.</summary>
-    public IIceHostNameResolver? HostNameResolver { get; init; }
+    /// <summary>
+    /// Resolves remote <c>*.local</c> candidates, which browsers send by default to hide host addresses. Default a
+    /// <see cref="Mdns.MulticastDnsResolver"/> (RFC 6762 one-shot queries on the local link, bounded by
+    /// <see cref="HostNameResolutionTimeout"/>); null turns resolution off and drops such candidates.
+    /// </summary>
+    public IIceHostNameResolver? HostNameResolver { get; init; } = new Mdns.MulticastDnsResolver();
 
     /// <summary>How long a remote host name may take to resolve before its candidate is dropped. Default 5 s.</summary>
     public TimeSpan HostNameResolutionTimeout { get; init; } = TimeSpan.FromSeconds(5);

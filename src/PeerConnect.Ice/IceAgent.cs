@@ -68,9 +68,10 @@ public sealed partial class IceAgent : IAsyncDisposable
         _localKey = StunCredentials.ShortTermKey(_local.Password);
         _checkList = new IceCheckList(options.MaxPairs);
         Pipe = new IceDatagramPipe(options.ReceiveQueueCapacity);
-        // The system clock's timers fire up to a coarse kernel tick late; Ta pacing gets timers that do not.
+        _ticker = _time.CreateTimer(_ => Post(OnTickAsync), null, options.CheckPacing, options.CheckPacing);
+        // The system clock's timers fire up to a coarse kernel tick late. Retransmissions and consent (the ticker) can
+        // live with that; the pacer, which starts each paced check the moment Ta has passed, gets a timer that does not.
         var pacing = ReferenceEquals(_time, TimeProvider.System) ? PreciseTimeProvider.Instance : _time;
-        _ticker = pacing.CreateTimer(_ => Post(OnTickAsync), null, options.CheckPacing, options.CheckPacing);
         _pacer = pacing.CreateTimer(_ => Post(SendNextCheckAsync), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         _loop = Task.Run(RunAsync);
     }

@@ -7,8 +7,9 @@ namespace PeerConnect.Ice.Checks;
 /// <see cref="TimeProvider.System"/>'s timers decide when they are due on <see cref="Environment.TickCount64"/>, which on
 /// Linux reads CLOCK_MONOTONIC_COARSE: with the kernel ticking at 250 Hz a 19 ms timer was measured firing up to 3.5 ms
 /// late (p95), so every paced check — and the nominating one — went out late by as much. Here one background thread
-/// serves every agent in the process: it waits on a monitor until the earliest due time, rounded up to the whole
-/// millisecond that is the finest a managed wait takes (so a timer never fires early), and runs the due callbacks
+/// serves every agent in the process: it waits on a monitor until shortly before the earliest due time, sleeps the
+/// final stretch precisely (<see cref="MonotonicSleep"/>; where that is unsupported the monitor wait rounds up to the
+/// whole millisecond, the finest a managed wait takes, so a timer never fires early), and runs the due callbacks
 /// itself. Callbacks must be short and must not throw: the agent's only post an event to its loop.
 /// </summary>
 internal sealed class PreciseTimeProvider : TimeProvider

@@ -53,6 +53,16 @@ public abstract class StunClientLink
     /// <param name="message">The bytes.</param>
     /// <param name="remote">The client, for UDP; a connection ignores it.</param>
     public abstract bool Send(ReadOnlySpan<byte> message, SocketAddress remote);
+
+    /// <summary>
+    /// Hands a TCP/TLS connection over to the handler (TURN ConnectionBind, RFC 6062 §5.4): once the response to the
+    /// packet being handled is written, the listener stops reading STUN frames from the connection and runs
+    /// <paramref name="takeOver"/> with its stream; the connection closes when the returned task ends. Call it only
+    /// from <see cref="IStunPacketHandler.HandlePacket"/>, at most once per connection.
+    /// </summary>
+    /// <param name="takeOver">Owns the stream until it completes; the token is set when the server stops.</param>
+    /// <returns>False on UDP, or when the connection was already handed over.</returns>
+    public virtual bool HandOff(Func<Stream, CancellationToken, Task> takeOver) => false;
 }
 
 /// <summary>A link over one UDP socket: sends go to the address given.</summary>
@@ -75,8 +85,18 @@ internal sealed class UdpClientLink(Socket socket) : StunClientLink(StunTranspor
 internal sealed class StreamClientLink(Stream stream, StunTransportProtocol transport) : StunClientLink(transport)
 {
     private readonly Lock _writeLock = new();
+    private Func<Stream, CancellationToken, Task>? _takeOver;
 
     public override bool Send(ReadOnlySpan<byte> message, SocketAddress remote) => Write(message);
+
+    public override bool HandOff(Func<Stream, CancellationToken, Task> takeOver)
+    {
+        ArgumentNullException.ThrowIfNull(takeOver);
+        return Interlocked.CompareExchange(ref _takeOver, takeOver, null) is null;
+    }
+
+    /// <summary>The handler that asked for the connection, if one did; the listener's loop reads it after each response.</summary>
+    public Func<Stream, CancellationToken, Task>? TakeOver => Volatile.Read(ref _takeOver);
 
     public bool Write(ReadOnlySpan<byte> message)
     {

@@ -25,4 +25,12 @@ public interface ITurnClientLink
 
     /// <summary>A sender to <paramref name="client"/>; called once per allocation, so it may allocate.</summary>
     ITurnClientSender CreateSender(TurnAddress client);
+
+    /// <summary>
+    /// Takes a TCP/TLS connection out of STUN framing once the response to the current request is written, and gives
+    /// its stream to <paramref name="takeOver"/> (RFC 6062 §5.4: a bound ConnectionBind turns the connection into a
+    /// client data connection). The connection closes when the task ends.
+    /// </summary>
+    /// <returns>False when the link cannot be handed over (UDP, or already handed over).</returns>
+    bool HandOff(Func<Stream, CancellationToken, Task> takeOver) => false;
 }

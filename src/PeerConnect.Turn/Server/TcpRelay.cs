@@ -90,28 +90,37 @@ internal sealed class TcpRelay : ITurnRelaySocket
     public ValueTask<Socket> AcceptAsync(CancellationToken cancellationToken) => _listener.AcceptAsync(cancellationToken);
 
     /// <summary>
-    /// A socket for a Connect (RFC 6062 §5.2: "the local endpoint is the relayed transport address"). When the port
-    /// cannot be shared (no SO_REUSEPORT), it falls back to another port on the same address rather than fail the Connect.
+    /// A socket for a Connect, bound to the relayed transport address (RFC 6062 §5.2: "the local endpoint is the
+    /// relayed transport address") when <paramref name="sharePort"/>, else to another port of the same address. When
+    /// the port cannot be shared (no SO_REUSEPORT), it falls back to another port rather than fail the Connect.
     /// </summary>
-    public Socket CreateOutbound()
+    public Socket CreateOutbound(bool sharePort)
     {
         var local = (IPEndPoint)_listener.LocalEndPoint!;
         var socket = new Socket(local.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-        try
+        if (local.AddressFamily == AddressFamily.InterNetworkV6)
         {
-            if (local.AddressFamily == AddressFamily.InterNetworkV6)
+            socket.DualMode = false;
+        }
+        if (sharePort)
+        {
+            try
             {
-                socket.DualMode = false;
+                ShareAddress(socket);
+                socket.Bind(local);
+                return socket;
             }
-            ShareAddress(socket);
-            socket.Bind(local);
+            catch (SocketException)
+            {
+                socket.Dispose();
+                socket = new Socket(local.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+                if (local.AddressFamily == AddressFamily.InterNetworkV6)
+                {
+                    socket.DualMode = false;
+                }
+            }
         }
-        catch (SocketException)
-        {
-            socket.Dispose();
-            socket = new Socket(local.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-            socket.Bind(new IPEndPoint(local.Address, 0));
-        }
+        socket.Bind(new IPEndPoint(local.Address, 0));
         return socket;
     }
 

@@ -79,11 +79,22 @@ public sealed partial class TurnServer
         Socket? socket = null;
         try
         {
-            socket = connection.Relay.CreateOutbound();
             using (var timeout = new CancellationTokenSource(_options.TcpConnectTimeout, _time))
             using (var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, connection.ClosingToken))
             {
-                await socket.ConnectAsync(connection.Peer.ToEndPoint(), linked.Token).ConfigureAwait(false);
+                socket = connection.Relay.CreateOutbound(sharePort: true);
+                try
+                {
+                    await socket.ConnectAsync(connection.Peer.ToEndPoint(), linked.Token).ConfigureAwait(false);
+                }
+                catch (SocketException e) when (e.SocketErrorCode is SocketError.AddressAlreadyInUse or SocketError.AddressNotAvailable)
+                {
+                    // The same four-tuple is still in TIME_WAIT from an earlier connection to this peer: connect
+                    // from another port of the relay address rather than fail.
+                    socket.Dispose();
+                    socket = connection.Relay.CreateOutbound(sharePort: false);
+                    await socket.ConnectAsync(connection.Peer.ToEndPoint(), linked.Token).ConfigureAwait(false);
+                }
             }
             socket.NoDelay = true;
             if (!connection.BecomePending(socket, ConnectionBindTimeout, _time))

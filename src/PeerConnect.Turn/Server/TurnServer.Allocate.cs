@@ -24,7 +24,7 @@ public sealed partial class TurnServer
         {
             return Refused(request, fiveTuple, StunErrorCodes.BadRequest, auth, response);
         }
-        bool tcp = protocol == (byte)TurnTransport.Tcp;
+        bool tcp = protocol == (byte)TurnTransport.Tcp && _options.AllowTcpRelay;
         if (protocol != (byte)TurnTransport.Udp && !tcp)
         {
             return Refused(request, fiveTuple, StunErrorCodes.UnsupportedTransportProtocol, auth, response);

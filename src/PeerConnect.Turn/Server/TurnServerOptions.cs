@@ -105,6 +105,9 @@ public sealed record TurnServerOptions
     /// <summary>Largest datagram relayed from a peer; larger ones are truncated by the socket and dropped. Default 65,507.</summary>
     public int MaxRelayDatagramLength { get; init; } = 65_507;
 
+    /// <summary>Grant TCP allocations (RFC 6062). False answers REQUESTED-TRANSPORT TCP with 442, as a UDP-only server does. Default true.</summary>
+    public bool AllowTcpRelay { get; init; } = true;
+
     /// <summary>
     /// Peer data connections one TCP allocation may hold, pending or bound (RFC 6062); beyond it a Connect gets 508
     /// and a peer's connection to the relayed address is closed. Default 32.

@@ -43,6 +43,13 @@ public sealed class TcpRelayTests
     }
 
     [Fact]
+    public async Task TcpAllocateWhenTcpRelayIsOffGets442()
+    {
+        await using var h = new TurnServerHarness(configure: o => o with { AllowTcpRelay = false }, transport: TurnClientTransport.Tcp);
+        Assert.Equal(StunErrorCodes.UnsupportedTransportProtocol, AllocateTcp(h).ErrorCode);
+    }
+
+    [Fact]
     public async Task TcpAllocateListensOnTheRelayedAddress()
     {
         await using var h = new TurnServerHarness(transport: TurnClientTransport.Tcp);

@@ -136,7 +136,16 @@ public sealed class TurnTcpRelayClient : IAsyncDisposable
     /// <exception cref="TurnAllocationLostException">The control connection closed.</exception>
     public async Task<TurnTcpPeerConnection> AcceptPeerAsync(CancellationToken cancellationToken = default)
     {
-        (uint id, IPEndPoint peer) = await _attempts.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        (uint id, IPEndPoint peer) attempt;
+        try
+        {
+            attempt = await _attempts.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (ChannelClosedException e)
+        {
+            throw e.InnerException as TurnAllocationLostException ?? new TurnAllocationLostException("The control connection to the TURN server closed.", e);
+        }
+        (uint id, IPEndPoint peer) = attempt;
         return new TurnTcpPeerConnection(peer, id, await BindAsync(id, cancellationToken).ConfigureAwait(false));
     }
 

@@ -120,8 +120,16 @@ internal sealed class TcpRelay : ITurnRelaySocket
                 }
             }
         }
-        socket.Bind(new IPEndPoint(local.Address, 0));
-        return socket;
+        try
+        {
+            socket.Bind(new IPEndPoint(local.Address, 0));
+            return socket;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Registers a connection; for a Connect, refuses a second one to the same peer address (§5.2).</summary>

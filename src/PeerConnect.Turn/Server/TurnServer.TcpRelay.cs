@@ -103,11 +103,19 @@ public sealed partial class TurnServer
                 return;
             }
             socket = null;
+            if (_logger.IsEnabled(Microsoft.Extensions.Logging.LogLevel.Debug))
+            {
+                TurnServerLog.TcpConnectionOpened(_logger, connection.Relay.LocalAddress.ToEndPoint(), connection.Id, connection.Peer.ToEndPoint(), "connect");
+            }
             SendConnectResult(connection.Allocation, requestType, transaction, auth, connection.Id);
         }
         catch (Exception e) when (e is SocketException or OperationCanceledException)
         {
             // RFC 6062 §5.2: the connection attempt failed or timed out → 447.
+            if (_logger.IsEnabled(Microsoft.Extensions.Logging.LogLevel.Debug))
+            {
+                TurnServerLog.TcpConnectFailed(_logger, connection.Relay.LocalAddress.ToEndPoint(), connection.Peer.ToEndPoint(), e.Message);
+            }
             socket?.Dispose();
             connection.Close();
             SendConnectResult(connection.Allocation, requestType, transaction, auth, connectionId: null);
@@ -197,6 +205,10 @@ public sealed partial class TurnServer
         {
             return;
         }
+        if (_logger.IsEnabled(Microsoft.Extensions.Logging.LogLevel.Debug))
+        {
+            TurnServerLog.TcpConnectionOpened(_logger, relay.LocalAddress.ToEndPoint(), connection.Id, peer.ToEndPoint(), "peer");
+        }
 
         // ConnectionAttempt indication (RFC 6062 §4.4, §6.1): XOR-PEER-ADDRESS and CONNECTION-ID, over the control connection.
         Span<byte> message = stackalloc byte[ControlMessageLength];
@@ -235,6 +247,10 @@ public sealed partial class TurnServer
         {
             connection.Close();
             return Refused(request, fiveTuple, StunErrorCodes.BadRequest, auth, response);
+        }
+        if (_logger.IsEnabled(Microsoft.Extensions.Logging.LogLevel.Debug))
+        {
+            TurnServerLog.TcpConnectionBound(_logger, connection.Relay.LocalAddress.ToEndPoint(), id, auth.Username);
         }
         var writer = new StunMessageWriter(response, request.Type.ToResponse(success: true), request.TransactionId);
         return FinishSigned(ref writer, auth);

@@ -116,6 +116,36 @@ public sealed class TcpRelayAgainstOurServerTests : IAsyncLifetime
         await connection.Stream.DisposeAsync();
     }
 
+    [Fact]
+    public async Task AQuietControlConnectionOutlivesTheListenersIdleTimeout()
+    {
+        // Data flows on the data connection while the control connection says nothing: the allocation, not the
+        // listener's idle timeout (here 1 s), decides how long the control connection lives.
+        await using var turn = new TurnServer(new TurnServerOptions
+        {
+            Users = new Dictionary<string, string> { [User] = Password },
+            AllowLoopbackPeers = true,
+            RelayAddress = IPAddress.Loopback,
+        });
+        await using var stun = new StunServer(
+            new StunServerOptions { ListenAddresses = [IPAddress.Loopback], Port = 0, StreamIdleTimeout = TimeSpan.FromSeconds(1), ReceiveLoops = 1 },
+            packetHandler: new TurnPacketHandler(turn));
+        await stun.StartAsync();
+        await using var peer = new TcpEchoPeer();
+        await using var client = await TurnTcpRelayClient.ConnectAsync(Options(StunTransportProtocol.Tcp) with { Server = stun.TcpEndPoints.Single() }).WaitAsync(Patience);
+        await client.AllocateAsync().WaitAsync(Patience);
+        var connection = await client.ConnectPeerAsync(peer.EndPoint).WaitAsync(Patience);
+        await using (connection.Stream)
+        {
+            for (int i = 0; i < 3; i++)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1.5));
+                await EchoAsync(connection.Stream, 1000);
+            }
+        }
+        Assert.Equal(1, turn.AllocationCount);
+    }
+
     private TurnClientOptions Options(StunTransportProtocol transport) => new()
     {
         Server = transport == StunTransportProtocol.Tls ? _stun.TlsEndPoints.Single() : _stun.TcpEndPoints.Single(),

@@ -49,6 +49,13 @@ public abstract class StunClientLink
     /// <summary>The handler's own state for this link (set once, read per packet), so it need not keep a table.</summary>
     public object? HandlerState { get; set; }
 
+    /// <summary>
+    /// Set by the handler when a TCP/TLS connection carries state with a lifetime of its own (a TURN allocation, whose
+    /// control connection may stay quiet while data flows elsewhere, RFC 6062): the listener then stops closing it
+    /// for <see cref="StunServerOptions.StreamIdleTimeout"/>. Ignored on UDP.
+    /// </summary>
+    public bool ExemptFromIdleTimeout { get; set; }
+
     /// <summary>Sends one message. Never throws: false means it was not sent.</summary>
     /// <param name="message">The bytes.</param>
     /// <param name="remote">The client, for UDP; a connection ignores it.</param>

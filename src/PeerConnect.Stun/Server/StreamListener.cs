@@ -121,7 +121,7 @@ internal sealed class StreamListener : IDisposable
             while (true)
             {
                 int length;
-                using (var idle = new CancellationTokenSource(_options.StreamIdleTimeout, _time))
+                using (var idle = new CancellationTokenSource(link.ExemptFromIdleTimeout ? Timeout.InfiniteTimeSpan : _options.StreamIdleTimeout, _time))
                 using (var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, idle.Token))
                 {
                     length = await StunStreamFramer.ReadMessageAsync(stream, receiveBuffer.AsMemory(0, _options.MaxMessageLength), linked.Token, _processor.AcceptsChannelData).ConfigureAwait(false);

@@ -233,6 +233,12 @@ public sealed class TurnTcpRelayClient : IAsyncDisposable
             int length = BuildRequest(buffer, method, transaction, attributes, out byte[]? key);
             var completion = new TaskCompletionSource<byte[]>(TaskCreationOptions.RunContinuationsAsynchronously);
             _pending[transaction] = completion;
+            if (_readLoop.IsCompleted)
+            {
+                // The loop failed every waiting request when it ended; this one came after.
+                _pending.TryRemove(transaction, out _);
+                throw new TurnAllocationLostException("The control connection to the TURN server closed.");
+            }
             byte[] bytes;
             try
             {

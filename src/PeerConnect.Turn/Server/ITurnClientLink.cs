@@ -33,4 +33,13 @@ public interface ITurnClientLink
     /// </summary>
     /// <returns>False when the link cannot be handed over (UDP, or already handed over).</returns>
     bool HandOff(Func<Stream, CancellationToken, Task> takeOver) => false;
+
+    /// <summary>
+    /// The connection now holds an allocation: from here its lifetime, not the listener's idle timeout, decides when a
+    /// quiet TCP/TLS connection ends (RFC 8656 §3.1: the allocation dies with its connection, so closing an idle
+    /// control connection would delete a live allocation and, for TCP allocations, all its data connections).
+    /// </summary>
+    void HoldsAllocation()
+    {
+    }
 }

@@ -150,6 +150,7 @@ public sealed partial class TurnServer
                 return Refused(request, fiveTuple, StunErrorCodes.AllocationMismatch, auth, response);
             }
             _metrics.AllocationAdded();
+            link.HoldsAllocation();
             if (allocation.Tcp is { } tcpRelay)
             {
                 StartAccepting(allocation, tcpRelay);

@@ -185,7 +185,7 @@ internal static class TcpRelayLoad
                 echoes.Add(Task.Run(() => EchoOneAsync(socket, stop)));
             }
         }
-        catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
+        catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException or InvalidOperationException)
         {
         }
         await Task.WhenAll(echoes);

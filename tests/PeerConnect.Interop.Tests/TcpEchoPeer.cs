@@ -35,7 +35,8 @@ internal sealed class TcpEchoPeer : IAsyncDisposable
                 echoes.Add(EchoAsync(socket));
             }
         }
-        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
+        // Stopped: cancelled mid-accept, or (InvalidOperationException) the listener stopped between two accepts.
+        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException or InvalidOperationException)
         {
         }
         await Task.WhenAll(echoes);

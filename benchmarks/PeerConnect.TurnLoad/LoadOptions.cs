@@ -13,6 +13,8 @@ internal sealed record LoadOptions
                          [--transport udp|tcp] [--allocations 8] [--payload 120,1200]
                          [--rate PKT_PER_S (0 = flat out, closed loop)] [--window 32]
                          [--warmup 2] [--duration 10] [--server-pid PID] [--peer-address 127.0.0.1]
+                         [--relay udp|tcp (tcp: RFC 6062 TCP allocations, a TCP echo peer, --payload is
+                          the chunk size and --window the chunks in flight per connection)]
         Loopback only: the server and the echo peer must be on 127.0.0.0/8 or ::1.
         """;
 
@@ -30,6 +32,7 @@ internal sealed record LoadOptions
     public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(10);
     public int? ServerPid { get; init; }
     public IPAddress PeerAddress { get; init; } = IPAddress.Loopback;
+    public bool TcpRelay { get; init; }
 
     public TurnClientOptions ClientOptions(int index) => new()
     {
@@ -83,7 +86,17 @@ internal sealed record LoadOptions
             Duration = TimeSpan.FromSeconds(double.Parse(values.GetValueOrDefault("duration", "10"), c)),
             ServerPid = values.TryGetValue("server-pid", out string? pid) ? int.Parse(pid, c) : null,
             PeerAddress = IPAddress.Parse(values.GetValueOrDefault("peer-address", "127.0.0.1")),
+            TcpRelay = values.GetValueOrDefault("relay", "udp") switch
+            {
+                "udp" => false,
+                "tcp" => true,
+                var other => throw new ArgumentException($"Unknown relay transport '{other}'."),
+            },
         };
+        if (options.TcpRelay && options.Transport != StunTransportProtocol.Tcp)
+        {
+            throw new ArgumentException("--relay tcp needs --transport tcp (RFC 6062 allocations are made over TCP).");
+        }
         if (!IPAddress.IsLoopback(options.Server.Address) || !IPAddress.IsLoopback(options.PeerAddress))
         {
             throw new ArgumentException("turn-load drives servers on loopback only.");

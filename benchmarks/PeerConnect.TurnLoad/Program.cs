@@ -6,7 +6,8 @@ using PeerConnect.Turn.Client;
 using PeerConnect.TurnLoad;
 
 // turn-load: drives any TURN server through N allocations with ChannelData to an echo peer of ours, and the same
-// load over a direct loopback socket as the baseline; prints one Markdown row per path and payload size.
+// load over a direct loopback socket as the baseline; prints one Markdown row per path and payload size. With
+// --relay tcp it does the same through TCP allocations (RFC 6062) to a TCP echo peer (TcpRelayLoad).
 LoadOptions options;
 try
 {
@@ -17,6 +18,11 @@ catch (ArgumentException e)
     Console.Error.WriteLine(e.Message);
     Console.Error.WriteLine(LoadOptions.Usage);
     return 2;
+}
+
+if (options.TcpRelay)
+{
+    return await TcpRelayLoad.RunAsync(options);
 }
 
 using var peer = new EchoPeer(options.PeerAddress);

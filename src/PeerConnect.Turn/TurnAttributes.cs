@@ -66,6 +66,16 @@ public static class TurnAttributes
         return true;
     }
 
+    // CONNECTION-ID (RFC 6062 §6.2.1): names one peer data connection of a TCP allocation.
+    // |                        Connection ID (32)                     |
+    /// <summary>Appends CONNECTION-ID.</summary>
+    public static void WriteConnectionId(this ref StunMessageWriter writer, uint connectionId) =>
+        writer.WriteUInt32(StunAttributeType.ConnectionId, connectionId);
+
+    /// <summary>Reads CONNECTION-ID.</summary>
+    public static bool TryGetConnectionId(this StunMessageReader reader, out uint connectionId) =>
+        reader.TryGetUInt32(StunAttributeType.ConnectionId, out connectionId);
+
     // EVEN-PORT (RFC 8656 §18.7): one byte, |R|    RFFU    |, padded to 4.
     /// <summary>Appends EVEN-PORT; <paramref name="reserveNext"/> sets the R bit.</summary>
     public static void WriteEvenPort(this ref StunMessageWriter writer, bool reserveNext)

@@ -109,6 +109,15 @@ internal sealed class TurnListenerOptions
     /// <summary>Largest unauthenticated UDP response as a multiple of the request size.</summary>
     public double UnauthenticatedAmplificationLimit { get; set; } = PeerConnect.Turn.Server.TurnServerOptions.DefaultUnauthenticatedAmplificationLimit;
 
+    /// <summary>Grant TCP allocations (RFC 6062); false answers them 442 like a UDP-only server.</summary>
+    public bool AllowTcpRelay { get; set; } = true;
+
+    /// <summary>Peer data connections one TCP allocation may hold.</summary>
+    public int MaxTcpConnectionsPerAllocation { get; set; } = 32;
+
+    /// <summary>How long a TCP-relay Connect waits for the peer before answering 447.</summary>
+    public TimeSpan TcpConnectTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>True when TURN credentials are configured, which turns TURN on.</summary>
     public bool TurnEnabled => Users.Count > 0 || !string.IsNullOrEmpty(AuthSecret);
 }

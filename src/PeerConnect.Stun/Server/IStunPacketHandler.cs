@@ -49,10 +49,27 @@ public abstract class StunClientLink
     /// <summary>The handler's own state for this link (set once, read per packet), so it need not keep a table.</summary>
     public object? HandlerState { get; set; }
 
+    /// <summary>
+    /// Set by the handler when a TCP/TLS connection carries state with a lifetime of its own (a TURN allocation, whose
+    /// control connection may stay quiet while data flows elsewhere, RFC 6062): the listener then stops closing it
+    /// for <see cref="StunServerOptions.StreamIdleTimeout"/>. Ignored on UDP.
+    /// </summary>
+    public bool ExemptFromIdleTimeout { get; set; }
+
     /// <summary>Sends one message. Never throws: false means it was not sent.</summary>
     /// <param name="message">The bytes.</param>
     /// <param name="remote">The client, for UDP; a connection ignores it.</param>
     public abstract bool Send(ReadOnlySpan<byte> message, SocketAddress remote);
+
+    /// <summary>
+    /// Hands a TCP/TLS connection over to the handler (TURN ConnectionBind, RFC 6062 §5.4): once the response to the
+    /// packet being handled is written, the listener stops reading STUN frames from the connection and runs
+    /// <paramref name="takeOver"/> with its stream; the connection closes when the returned task ends. Call it only
+    /// from <see cref="IStunPacketHandler.HandlePacket"/>, at most once per connection.
+    /// </summary>
+    /// <param name="takeOver">Owns the stream until it completes; the token is set when the server stops.</param>
+    /// <returns>False on UDP, or when the connection was already handed over.</returns>
+    public virtual bool HandOff(Func<Stream, CancellationToken, Task> takeOver) => false;
 }
 
 /// <summary>A link over one UDP socket: sends go to the address given.</summary>
@@ -75,8 +92,18 @@ internal sealed class UdpClientLink(Socket socket) : StunClientLink(StunTranspor
 internal sealed class StreamClientLink(Stream stream, StunTransportProtocol transport) : StunClientLink(transport)
 {
     private readonly Lock _writeLock = new();
+    private Func<Stream, CancellationToken, Task>? _takeOver;
 
     public override bool Send(ReadOnlySpan<byte> message, SocketAddress remote) => Write(message);
+
+    public override bool HandOff(Func<Stream, CancellationToken, Task> takeOver)
+    {
+        ArgumentNullException.ThrowIfNull(takeOver);
+        return Interlocked.CompareExchange(ref _takeOver, takeOver, null) is null;
+    }
+
+    /// <summary>The handler that asked for the connection, if one did; the listener's loop reads it after each response.</summary>
+    public Func<Stream, CancellationToken, Task>? TakeOver => Volatile.Read(ref _takeOver);
 
     public bool Write(ReadOnlySpan<byte> message)
     {

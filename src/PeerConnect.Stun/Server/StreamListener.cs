@@ -11,7 +11,8 @@ namespace PeerConnect.Stun.Server;
 
 /// <summary>
 /// Accepts TCP (or TLS) connections on one endpoint and answers the STUN requests framed on each
-/// (RFC 8489 §6.2.2, §6.2.3), one at a time per connection, in order.
+/// (RFC 8489 §6.2.2, §6.2.3), one at a time per connection, in order. A packet handler may take a connection over
+/// after a response (<see cref="StunClientLink.HandOff"/>): the loop then gives it the stream and stops framing.
 /// </summary>
 internal sealed class StreamListener : IDisposable
 {
@@ -120,7 +121,7 @@ internal sealed class StreamListener : IDisposable
             while (true)
             {
                 int length;
-                using (var idle = new CancellationTokenSource(_options.StreamIdleTimeout, _time))
+                using (var idle = new CancellationTokenSource(link.ExemptFromIdleTimeout ? Timeout.InfiniteTimeSpan : _options.StreamIdleTimeout, _time))
                 using (var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, idle.Token))
                 {
                     length = await StunStreamFramer.ReadMessageAsync(stream, receiveBuffer.AsMemory(0, _options.MaxMessageLength), linked.Token, _processor.AcceptsChannelData).ConfigureAwait(false);
@@ -134,6 +135,13 @@ internal sealed class StreamListener : IDisposable
                 if (outcome.Kind == StunOutcomeKind.Respond && !link.Write(sendBuffer.AsSpan(0, outcome.Length)))
                 {
                     reason = "write failed";
+                    break;
+                }
+                if (link.TakeOver is { } takeOver)
+                {
+                    // The handler owns the stream from here (RFC 6062 §5.4 data connection); no more STUN framing.
+                    await takeOver(stream, cancellationToken).ConfigureAwait(false);
+                    reason = "handed-over connection ended";
                     break;
                 }
             }

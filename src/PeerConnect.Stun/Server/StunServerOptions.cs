@@ -50,7 +50,11 @@ public sealed record StunServerOptions
     /// <summary>Open TCP and TLS connections allowed at once; further ones are closed on accept. Default 10,000.</summary>
     public int MaxStreamConnections { get; init; } = 10_000;
 
-    /// <summary>A TCP or TLS connection with no complete request for this long is closed (RFC 8489 §6.2.2 asks for at least 10 s). Default 30 s.</summary>
+    /// <summary>
+    /// A TCP or TLS connection with no complete request for this long is closed (RFC 8489 §6.2.2 asks for at least 10 s),
+    /// unless its packet handler exempted it (<see cref="StunClientLink.ExemptFromIdleTimeout"/>: a TURN allocation's
+    /// connection lives as long as the allocation). Default 30 s.
+    /// </summary>
     public TimeSpan StreamIdleTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>True when RFC 5780 behaviour discovery is configured.</summary>

@@ -25,4 +25,21 @@ public interface ITurnClientLink
 
     /// <summary>A sender to <paramref name="client"/>; called once per allocation, so it may allocate.</summary>
     ITurnClientSender CreateSender(TurnAddress client);
+
+    /// <summary>
+    /// Takes a TCP/TLS connection out of STUN framing once the response to the current request is written, and gives
+    /// its stream to <paramref name="takeOver"/> (RFC 6062 §5.4: a bound ConnectionBind turns the connection into a
+    /// client data connection). The connection closes when the task ends.
+    /// </summary>
+    /// <returns>False when the link cannot be handed over (UDP, or already handed over).</returns>
+    bool HandOff(Func<Stream, CancellationToken, Task> takeOver) => false;
+
+    /// <summary>
+    /// The connection now holds an allocation: from here its lifetime, not the listener's idle timeout, decides when a
+    /// quiet TCP/TLS connection ends (RFC 8656 §3.1: the allocation dies with its connection, so closing an idle
+    /// control connection would delete a live allocation and, for TCP allocations, all its data connections).
+    /// </summary>
+    void HoldsAllocation()
+    {
+    }
 }

@@ -57,6 +57,9 @@ internal sealed class TurnAllocation
 
     public bool DontFragment { get; init; }
 
+    /// <summary>The relayed TCP listener of a TCP allocation (RFC 6062); null for UDP. Also in <see cref="Relays"/>.</summary>
+    public TcpRelay? Tcp { get; init; }
+
     public int PermissionCount => _permissions.Count;
 
     public int ChannelCount => _channelsByNumber.Count;

@@ -60,6 +60,10 @@ public sealed class TurnPacketHandler : IStunPacketHandler
             // The listener's UDP sockets are single-family, so an IPv4 client stays a plain IPv4 socket address.
             return new Sender(link, endPoint.Serialize());
         }
+
+        public bool HandOff(Func<Stream, CancellationToken, Task> takeOver) => link.HandOff(takeOver);
+
+        public void HoldsAllocation() => link.ExemptFromIdleTimeout = true;
     }
 
     /// <summary>Sends to one client through its link, with the socket address built once per allocation.</summary>

@@ -19,14 +19,19 @@ public sealed partial class TurnServer
                 ? AllocateSuccess(existing, request, auth, reservationToken: null, addressError: null, response)
                 : Refused(request, fiveTuple, StunErrorCodes.AllocationMismatch, auth, response);
         }
-        // 2. REQUESTED-TRANSPORT is mandatory; this server relays UDP only (RFC 8656 §7.2 step 2).
+        // 2. REQUESTED-TRANSPORT is mandatory (RFC 8656 §7.2 step 2): UDP, or TCP (RFC 6062 §5.1); anything else → 442.
         if (!request.TryGetRequestedTransport(out byte protocol))
         {
             return Refused(request, fiveTuple, StunErrorCodes.BadRequest, auth, response);
         }
-        if (protocol != (byte)TurnTransport.Udp)
+        bool tcp = protocol == (byte)TurnTransport.Tcp && _options.AllowTcpRelay;
+        if (protocol != (byte)TurnTransport.Udp && !tcp)
         {
             return Refused(request, fiveTuple, StunErrorCodes.UnsupportedTransportProtocol, auth, response);
+        }
+        if (tcp && !IsAcceptableTcpAllocate(fiveTuple, request))
+        {
+            return Refused(request, fiveTuple, StunErrorCodes.BadRequest, auth, response);
         }
         // 3. DONT-FRAGMENT is supported (step 3): IPv4 relay sockets then set DF on everything they send.
         bool dontFragment = request.HasAttribute(StunAttributeType.DontFragment);
@@ -88,6 +93,10 @@ public sealed partial class TurnServer
                 // A token names a port held back by an earlier EVEN-PORT with R; unknown or expired → 508 (step 4).
                 primary = _reservations.TryRemove(token, out var reservation) ? reservation.Socket : null;
             }
+            else if (tcp)
+            {
+                primary = BindTcpRelay(family);
+            }
             else
             {
                 primary = _relaySockets.Bind(family, 0, hasEvenPort, reserveNext, out reservedNext);
@@ -125,6 +134,7 @@ public sealed partial class TurnServer
             var allocation = new TurnAllocation(fiveTuple, auth.Username, link.CreateSender(fiveTuple.Client), [.. relays], request.TransactionId, After(lifetime), _options.BandwidthLimitBytesPerSecond, Now, _time)
             {
                 DontFragment = dontFragment,
+                Tcp = primary as TcpRelay,
             };
             lock (_tableLock)
             {
@@ -140,7 +150,15 @@ public sealed partial class TurnServer
                 return Refused(request, fiveTuple, StunErrorCodes.AllocationMismatch, auth, response);
             }
             _metrics.AllocationAdded();
-            StartRelayLoops(allocation);
+            link.HoldsAllocation();
+            if (allocation.Tcp is { } tcpRelay)
+            {
+                StartAccepting(allocation, tcpRelay);
+            }
+            else
+            {
+                StartRelayLoops(allocation);
+            }
             TurnServerLog.AllocationCreated(_logger, allocation.Relays[0].LocalAddress.ToEndPoint(), auth.Username, fiveTuple.Client.ToEndPoint(), fiveTuple.Transport, lifetime);
             return AllocateSuccess(allocation, request, auth, reservationToken, addressError, response);
         }

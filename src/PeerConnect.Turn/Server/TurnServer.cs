@@ -189,9 +189,9 @@ public sealed partial class TurnServer : IAsyncDisposable
             // RFC 8489 §6.3.1.1: before anything else, 420 naming what we do not understand.
             return Unauthenticated(fiveTuple, request, StunErrorCodes.UnknownAttribute, challenge: false, unknown[..Math.Min(unknownCount, unknown.Length)], response);
         }
-        if (request.Method is not (StunMethod.Allocate or StunMethod.Refresh or StunMethod.CreatePermission or StunMethod.ChannelBind))
+        if (request.Method is not (StunMethod.Allocate or StunMethod.Refresh or StunMethod.CreatePermission or StunMethod.ChannelBind
+            or StunMethod.Connect or StunMethod.ConnectionBind))
         {
-            // Connect/ConnectionBind (RFC 6062) need a TCP allocation, which this server does not grant.
             return Unauthenticated(fiveTuple, request, StunErrorCodes.BadRequest, challenge: false, [], response);
         }
         if (!TryAuthenticate(fiveTuple, request, response, out var auth, out int refusal))
@@ -203,6 +203,8 @@ public sealed partial class TurnServer : IAsyncDisposable
             StunMethod.Allocate => Allocate(link, fiveTuple, request, auth, response),
             StunMethod.Refresh => Refresh(fiveTuple, request, auth, response),
             StunMethod.CreatePermission => CreatePermission(fiveTuple, request, auth, response),
+            StunMethod.Connect => Connect(fiveTuple, request, auth, response),
+            StunMethod.ConnectionBind => ConnectionBind(link, fiveTuple, request, auth, response),
             _ => ChannelBind(fiveTuple, request, auth, response),
         };
     }

@@ -24,6 +24,15 @@ internal static partial class TurnServerLog
     [LoggerMessage(3005, LogLevel.Warning, "Relay loop of {Relayed} failed")]
     public static partial void RelayLoopFailed(ILogger logger, Exception exception, IPEndPoint relayed);
 
+    [LoggerMessage(3007, LogLevel.Debug, "TCP relay {Relayed}: connection {ConnectionId} with {Peer} opened ({Origin})")]
+    public static partial void TcpConnectionOpened(ILogger logger, IPEndPoint relayed, uint connectionId, IPEndPoint peer, string origin);
+
+    [LoggerMessage(3008, LogLevel.Debug, "TCP relay {Relayed}: Connect to {Peer} failed: {Reason}")]
+    public static partial void TcpConnectFailed(ILogger logger, IPEndPoint relayed, IPEndPoint peer, string reason);
+
+    [LoggerMessage(3009, LogLevel.Debug, "TCP relay {Relayed}: connection {ConnectionId} bound for {User}")]
+    public static partial void TcpConnectionBound(ILogger logger, IPEndPoint relayed, uint connectionId, string user);
+
     [LoggerMessage(3006, LogLevel.Error, "Handling {Method} failed")]
     public static partial void HandlerFailed(ILogger logger, Exception exception, Stun.StunMethod method);
 }

@@ -19,6 +19,9 @@ internal sealed class TurnServerMetrics : IDisposable
     private readonly Counter<long> _authFailures;
     private readonly Counter<long> _quotaRejections;
     private readonly Counter<long> _errors;
+    private readonly Counter<long> _tcpOpened;
+    private readonly UpDownCounter<long> _tcpConnections;
+    private readonly Counter<long> _tcpBytes;
     private readonly bool _ownsMeter;
 
     public TurnServerMetrics(IMeterFactory? meterFactory)
@@ -34,6 +37,9 @@ internal sealed class TurnServerMetrics : IDisposable
         _authFailures = Meter.CreateCounter<long>("peerconnect.turn.auth.failures", "{request}", "Requests refused for credentials, by reason.");
         _quotaRejections = Meter.CreateCounter<long>("peerconnect.turn.quota.rejections", "{request}", "Allocate requests refused for quota or capacity.");
         _errors = Meter.CreateCounter<long>("peerconnect.turn.error.responses", "{response}", "Error responses, by code.");
+        _tcpOpened = Meter.CreateCounter<long>("peerconnect.turn.tcp.connections.opened", "{connection}", "Peer data connections of TCP allocations opened (RFC 6062), by origin: connect or peer.");
+        _tcpConnections = Meter.CreateUpDownCounter<long>("peerconnect.turn.tcp.connections", "{connection}", "Peer data connections of TCP allocations held, pending or bound.");
+        _tcpBytes = Meter.CreateCounter<long>("peerconnect.turn.tcp.relayed.bytes", "By", "Bytes piped between client and peer data connections, by direction.");
     }
 
     public Meter Meter { get; }
@@ -65,6 +71,16 @@ internal sealed class TurnServerMetrics : IDisposable
     public void QuotaRejected(string kind) => _quotaRejections.Add(1, new KeyValuePair<string, object?>("kind", kind));
 
     public void ErrorResponse(int code) => _errors.Add(1, new KeyValuePair<string, object?>("code", code));
+
+    public void TcpConnectionOpened(bool fromConnect)
+    {
+        _tcpOpened.Add(1, new KeyValuePair<string, object?>("origin", fromConnect ? "connect" : "peer"));
+        _tcpConnections.Add(1);
+    }
+
+    public void TcpConnectionClosed() => _tcpConnections.Add(-1);
+
+    public void TcpRelayed(int bytes, bool toPeer) => _tcpBytes.Add(bytes, toPeer ? ToPeer : ToClient);
 
     public void Dispose()
     {

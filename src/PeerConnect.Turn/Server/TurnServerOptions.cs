@@ -105,6 +105,21 @@ public sealed record TurnServerOptions
     /// <summary>Largest datagram relayed from a peer; larger ones are truncated by the socket and dropped. Default 65,507.</summary>
     public int MaxRelayDatagramLength { get; init; } = 65_507;
 
+    /// <summary>Grant TCP allocations (RFC 6062). False answers REQUESTED-TRANSPORT TCP with 442, as a UDP-only server does. Default true.</summary>
+    public bool AllowTcpRelay { get; init; } = true;
+
+    /// <summary>
+    /// Peer data connections one TCP allocation may hold, pending or bound (RFC 6062); beyond it a Connect gets 508
+    /// and a peer's connection to the relayed address is closed. Default 32.
+    /// </summary>
+    public int MaxTcpConnectionsPerAllocation { get; init; } = 32;
+
+    /// <summary>
+    /// How long a Connect waits for the peer's TCP handshake before answering 447 (RFC 6062 §5.2, which asks for at
+    /// least 30 s). Default 30 s.
+    /// </summary>
+    public TimeSpan TcpConnectTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Throws when the options cannot work together; <see cref="TurnServer"/> calls it at construction.</summary>
     /// <exception cref="ArgumentException">A value is invalid; the message names it.</exception>
     public void Validate()
@@ -154,6 +169,8 @@ public sealed record TurnServerOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxAllocationsPerUser, 1, nameof(MaxAllocationsPerUser));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxAllocations, 1, nameof(MaxAllocations));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxPermissionsPerAllocation, 1, nameof(MaxPermissionsPerAllocation));
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxTcpConnectionsPerAllocation, 1, nameof(MaxTcpConnectionsPerAllocation));
+        CheckPositive(TcpConnectTimeout, nameof(TcpConnectTimeout));
         ArgumentOutOfRangeException.ThrowIfNegative(BandwidthLimitBytesPerSecond, nameof(BandwidthLimitBytesPerSecond));
         if (double.IsNaN(UnauthenticatedAmplificationLimit) || UnauthenticatedAmplificationLimit < 0)
         {

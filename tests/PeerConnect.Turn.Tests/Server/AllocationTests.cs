@@ -41,10 +41,11 @@ public sealed class AllocationTests
     }
 
     [Fact]
-    public async Task TcpRelayGets442()
+    public async Task UnknownRequestedTransportGets442()
     {
         await using var h = new TurnServerHarness();
-        var response = h.Request(StunMethod.Allocate, static (ref StunMessageWriter w) => w.WriteRequestedTransport(TurnTransport.Tcp));
+        // 132 is SCTP: neither UDP nor TCP (RFC 6062 §5.1 step 1).
+        var response = h.Request(StunMethod.Allocate, static (ref StunMessageWriter w) => w.WriteRequestedTransport((TurnTransport)132));
         Assert.Equal(StunErrorCodes.UnsupportedTransportProtocol, response.ErrorCode);
     }
 

@@ -148,6 +148,19 @@ internal sealed class FakeLink(long id, TurnClientTransport transport) : ITurnCl
 
     public ITurnClientSender CreateSender(TurnAddress client) => this;
 
+    /// <summary>What a ConnectionBind asked to take the connection over with (RFC 6062 §5.4); the test runs it on a stream of its own.</summary>
+    public Func<Stream, CancellationToken, Task>? TakenOver { get; private set; }
+
+    public bool HandOff(Func<Stream, CancellationToken, Task> takeOver)
+    {
+        if (Transport == TurnClientTransport.Udp || TakenOver is not null)
+        {
+            return false;
+        }
+        TakenOver = takeOver;
+        return true;
+    }
+
     public bool Send(ReadOnlySpan<byte> message) => _received.Writer.TryWrite(message.ToArray());
 
     public async Task<byte[]> NextAsync()

@@ -1,0 +1,191 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using PeerConnect.Stun.Server;
+using PeerConnect.Stun.Transport;
+using PeerConnect.Turn.Client;
+using PeerConnect.Turn.Server;
+
+namespace PeerConnect.Interop.Tests;
+
+/// <summary>
+/// Our TCP-relay client against our TURN server on loopback (RFC 6062): Connect to a TCP echo peer, and a peer
+/// dialling the relayed address (ConnectionAttempt → ConnectionBind), over TCP and TLS control connections.
+/// </summary>
+public sealed class TcpRelayAgainstOurServerTests : IAsyncLifetime
+{
+    private const string User = "alice";
+    private const string Password = "secret";
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
+
+    private X509Certificate2 _certificate = null!;
+    private TurnServer _turn = null!;
+    private StunServer _stun = null!;
+
+    public async Task InitializeAsync()
+    {
+        _certificate = TestCertificates.SelfSigned();
+        _turn = new TurnServer(new TurnServerOptions
+        {
+            Users = new Dictionary<string, string> { [User] = Password },
+            AllowLoopbackPeers = true,
+            RelayAddress = IPAddress.Loopback,
+        });
+        _stun = new StunServer(
+            new StunServerOptions { ListenAddresses = [IPAddress.Loopback], Port = 0, TlsPort = 0, Certificate = _certificate, ReceiveLoops = 1 },
+            packetHandler: new TurnPacketHandler(_turn));
+        await _stun.StartAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _stun.DisposeAsync();
+        await _turn.DisposeAsync();
+        _certificate.Dispose();
+    }
+
+    [Theory]
+    [InlineData(StunTransportProtocol.Tcp)]
+    [InlineData(StunTransportProtocol.Tls)]
+    public async Task ConnectToAnEchoPeerRelaysBytesBothWays(StunTransportProtocol transport)
+    {
+        await using var peer = new TcpEchoPeer();
+        await using var client = await TurnTcpRelayClient.ConnectAsync(Options(transport)).WaitAsync(Patience);
+        var allocation = await client.AllocateAsync().WaitAsync(Patience);
+        Assert.Equal(IPAddress.Loopback, allocation.RelayedEndPoint.Address);
+
+        var connection = await client.ConnectPeerAsync(peer.EndPoint).WaitAsync(Patience);
+        await using (connection.Stream)
+        {
+            Assert.Equal(peer.EndPoint, connection.Peer);
+            await EchoAsync(connection.Stream, 256 * 1024);
+        }
+
+        // Connect to the same peer again once the first connection is gone: a fresh CONNECTION-ID.
+        var again = await ConnectWhenFreeAsync(client, peer.EndPoint);
+        await using (again.Stream)
+        {
+            Assert.NotEqual(connection.ConnectionId, again.ConnectionId);
+            await EchoAsync(again.Stream, 1000);
+        }
+    }
+
+    [Theory]
+    [InlineData(StunTransportProtocol.Tcp)]
+    [InlineData(StunTransportProtocol.Tls)]
+    public async Task PeerDiallingTheRelayedAddressIsAnnouncedBoundAndRelayed(StunTransportProtocol transport)
+    {
+        await using var client = await TurnTcpRelayClient.ConnectAsync(Options(transport)).WaitAsync(Patience);
+        var allocation = await client.AllocateAsync().WaitAsync(Patience);
+        await client.CreatePermissionAsync(new IPEndPoint(IPAddress.Loopback, 0)).WaitAsync(Patience);
+
+        using var peer = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await peer.ConnectAsync(allocation.RelayedEndPoint).WaitAsync(Patience);
+        var accepted = await client.AcceptPeerAsync().WaitAsync(Patience);
+        Assert.Equal(peer.LocalEndPoint, accepted.Peer);
+
+        await using var peerStream = new NetworkStream(peer, ownsSocket: false);
+        byte[] toPeer = RandomNumberGenerator.GetBytes(100_000);
+        byte[] toClient = RandomNumberGenerator.GetBytes(100_000);
+        var sending = Task.WhenAll(
+            accepted.Stream.WriteAsync(toPeer).AsTask(),
+            peerStream.WriteAsync(toClient).AsTask());
+        Assert.Equal(toPeer, await ReadExactlyAsync(peerStream, toPeer.Length));
+        Assert.Equal(toClient, await ReadExactlyAsync(accepted.Stream, toClient.Length));
+        await sending.WaitAsync(Patience);
+
+        // The peer closing closes the client's data connection (RFC 6062 §5.5).
+        peer.Shutdown(SocketShutdown.Both);
+        Assert.Equal(0, await accepted.Stream.ReadAsync(new byte[16]).AsTask().WaitAsync(Patience));
+        await accepted.Stream.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task ClosingTheClientDeletesTheAllocationAndItsDataConnections()
+    {
+        await using var peer = new TcpEchoPeer();
+        var client = await TurnTcpRelayClient.ConnectAsync(Options(StunTransportProtocol.Tcp)).WaitAsync(Patience);
+        await client.AllocateAsync().WaitAsync(Patience);
+        var connection = await client.ConnectPeerAsync(peer.EndPoint).WaitAsync(Patience);
+        Assert.Equal(1, _turn.AllocationCount);
+
+        await client.DisposeAsync();
+        Assert.Equal(0, _turn.AllocationCount);
+        Assert.Equal(0, await connection.Stream.ReadAsync(new byte[16]).AsTask().WaitAsync(Patience));
+        await connection.Stream.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task AQuietControlConnectionOutlivesTheListenersIdleTimeout()
+    {
+        // Data flows on the data connection while the control connection says nothing: the allocation, not the
+        // listener's idle timeout (here 1 s), decides how long the control connection lives.
+        await using var turn = new TurnServer(new TurnServerOptions
+        {
+            Users = new Dictionary<string, string> { [User] = Password },
+            AllowLoopbackPeers = true,
+            RelayAddress = IPAddress.Loopback,
+        });
+        await using var stun = new StunServer(
+            new StunServerOptions { ListenAddresses = [IPAddress.Loopback], Port = 0, StreamIdleTimeout = TimeSpan.FromSeconds(1), ReceiveLoops = 1 },
+            packetHandler: new TurnPacketHandler(turn));
+        await stun.StartAsync();
+        await using var peer = new TcpEchoPeer();
+        await using var client = await TurnTcpRelayClient.ConnectAsync(Options(StunTransportProtocol.Tcp) with { Server = stun.TcpEndPoints.Single() }).WaitAsync(Patience);
+        await client.AllocateAsync().WaitAsync(Patience);
+        var connection = await client.ConnectPeerAsync(peer.EndPoint).WaitAsync(Patience);
+        await using (connection.Stream)
+        {
+            for (int i = 0; i < 3; i++)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1.5));
+                await EchoAsync(connection.Stream, 1000);
+            }
+        }
+        Assert.Equal(1, turn.AllocationCount);
+    }
+
+    private TurnClientOptions Options(StunTransportProtocol transport) => new()
+    {
+        Server = transport == StunTransportProtocol.Tls ? _stun.TlsEndPoints.Single() : _stun.TcpEndPoints.Single(),
+        Transport = transport,
+        TlsServerName = "localhost",
+        // The server's certificate is self-signed for this test only.
+        TlsCertificateValidation = (_, certificate, _, _) => certificate?.GetCertHashString() == _certificate.GetCertHashString(),
+        Username = User,
+        Password = Password,
+    };
+
+    /// <summary>The server closes the first connection's peer side a moment after the client's; until then a Connect gets 446.</summary>
+    private static async Task<TurnTcpPeerConnection> ConnectWhenFreeAsync(TurnTcpRelayClient client, IPEndPoint peer)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            try
+            {
+                return await client.ConnectPeerAsync(peer).WaitAsync(Patience);
+            }
+            catch (PeerConnect.Stun.Client.StunErrorResponseException e) when (e.ErrorCode == 446 && attempt < 50)
+            {
+                await Task.Delay(100);
+            }
+        }
+    }
+
+    /// <summary>Writes random bytes and reads the echo concurrently, so neither direction's buffers fill.</summary>
+    internal static async Task EchoAsync(Stream stream, int length)
+    {
+        byte[] sent = RandomNumberGenerator.GetBytes(length);
+        var writing = stream.WriteAsync(sent).AsTask();
+        Assert.Equal(sent, await ReadExactlyAsync(stream, length));
+        await writing.WaitAsync(Patience);
+    }
+
+    internal static async Task<byte[]> ReadExactlyAsync(Stream stream, int length)
+    {
+        var buffer = new byte[length];
+        await stream.ReadExactlyAsync(buffer).AsTask().WaitAsync(Patience);
+        return buffer;
+    }
+}

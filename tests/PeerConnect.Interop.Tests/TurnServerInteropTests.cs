@@ -80,13 +80,6 @@ public sealed partial class TurnServerInteropTests : IAsyncLifetime
         }
         string[] arguments = [.. flags, "-u", User, "-w", Password, "-m", "4", "-n", "300"];
         var output = await RunUclientAsync(arguments);
-        if (mode == "udp-channels" && !LostPattern().Match(output).Groups[1].ValueSpan.SequenceEqual("0"))
-        {
-            // Known defect (issue #3): about one full-suite run in two loses ~2 % of uclient's UDP channel burst,
-            // while isolated runs lose nothing; until the relay's receive path is fixed, one rerun must be lossless.
-            output = await RunUclientAsync(arguments);
-        }
-
         AssertNoLoss(output, expectedMessages: 4 * 300);
     }
 

@@ -31,6 +31,8 @@ internal static class TurnServerOptionsMapper
             DefaultAllocationLifetime = settings.DefaultAllocationLifetime,
             MaxAllocationLifetime = settings.MaxAllocationLifetime,
             BandwidthLimitBytesPerSecond = settings.BandwidthLimitBytesPerSecond,
+            RelayReceiveThreads = settings.RelayReceiveThreads ?? Environment.ProcessorCount,
+            RelaySocketBufferBytes = settings.RelaySocketBufferBytes ?? TurnServerOptions.DefaultRelaySocketBufferBytes,
             NonceLifetime = settings.NonceLifetime,
             AllowRfc5766ChannelNumbers = settings.AllowRfc5766ChannelNumbers,
             UnauthenticatedAmplificationLimit = settings.UnauthenticatedAmplificationLimit,

@@ -21,6 +21,7 @@ internal static class StunServerOptionsMapper
             Certificate = certificate,
             AlternateAddress = string.IsNullOrWhiteSpace(options.AlternateAddress) ? null : ParseAddress(options.AlternateAddress, nameof(options.AlternateAddress)),
             ReceiveLoops = options.ReceiveLoops ?? defaults.ReceiveLoops,
+            UdpSocketBufferBytes = options.UdpSocketBufferBytes ?? defaults.UdpSocketBufferBytes,
             Software = string.IsNullOrEmpty(options.Software) ? null : options.Software,
             EnableUdp = options.EnableUdp,
             EnableTcp = options.EnableTcp,

@@ -100,6 +100,15 @@ internal sealed class TurnListenerOptions
     /// <summary>Per-allocation relay bandwidth per direction; 0 is unlimited.</summary>
     public long BandwidthLimitBytesPerSecond { get; set; }
 
+    /// <summary>Kernel buffer of each UDP listener socket in bytes; 0 keeps the system default; unset means 4 MiB.</summary>
+    public int? UdpSocketBufferBytes { get; set; }
+
+    /// <summary>Kernel buffer of each relay socket in bytes; 0 keeps the system default; unset means 512 KiB.</summary>
+    public int? RelaySocketBufferBytes { get; set; }
+
+    /// <summary>Threads reading the UDP relay sockets of all allocations (Linux); 0 is one asynchronous loop per socket; unset means one per core.</summary>
+    public int? RelayReceiveThreads { get; set; }
+
     /// <summary>How long a NONCE stays valid.</summary>
     public TimeSpan NonceLifetime { get; set; } = TimeSpan.FromHours(1);
 

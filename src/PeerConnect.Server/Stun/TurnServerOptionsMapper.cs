@@ -34,6 +34,8 @@ internal static class TurnServerOptionsMapper
             AllowTcpRelay = settings.AllowTcpRelay,
             MaxTcpConnectionsPerAllocation = settings.MaxTcpConnectionsPerAllocation,
             TcpConnectTimeout = settings.TcpConnectTimeout,
+            RelayReceiveThreads = settings.RelayReceiveThreads ?? Environment.ProcessorCount,
+            RelaySocketBufferBytes = settings.RelaySocketBufferBytes ?? TurnServerOptions.DefaultRelaySocketBufferBytes,
             NonceLifetime = settings.NonceLifetime,
             AllowRfc5766ChannelNumbers = settings.AllowRfc5766ChannelNumbers,
             UnauthenticatedAmplificationLimit = settings.UnauthenticatedAmplificationLimit,

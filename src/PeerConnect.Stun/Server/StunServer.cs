@@ -21,7 +21,6 @@ public sealed class StunServer : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly StunServerMetrics _metrics;
     private readonly StunRequestProcessor _processor;
-    private readonly IStunPacketHandler? _packetHandler;
     private readonly List<UdpSocketGroup> _udpGroups = [];
     private readonly List<StreamListener> _streamListeners = [];
     private readonly List<Task> _loops = [];
@@ -53,7 +52,6 @@ public sealed class StunServer : IAsyncDisposable
         _time = timeProvider ?? TimeProvider.System;
         _metrics = new StunServerMetrics(meterFactory);
         _processor = new StunRequestProcessor(options, methodHandler, _metrics, _logger, packetHandler);
-        _packetHandler = packetHandler;
     }
 
     /// <summary>The UDP endpoints answering plain Binding requests (one per listen address; RFC 5780's alternates are in <see cref="OtherAddresses"/>).</summary>
@@ -140,7 +138,7 @@ public sealed class StunServer : IAsyncDisposable
             }
             else
             {
-                var group = UdpSocketGroup.Bind(new IPEndPoint(address, _options.Port), _options.ReceiveLoops);
+                var group = UdpSocketGroup.Bind(new IPEndPoint(address, _options.Port), _options.ReceiveLoops, _options.UdpSocketBufferBytes);
                 _udpGroups.Add(group);
                 udp.Add(group.LocalEndPoint);
             }
@@ -175,11 +173,11 @@ public sealed class StunServer : IAsyncDisposable
             var groups = new List<UdpSocketGroup>(4);
             try
             {
-                groups.Add(UdpSocketGroup.Bind(new IPEndPoint(primary, _options.Port), _options.ReceiveLoops));
+                groups.Add(UdpSocketGroup.Bind(new IPEndPoint(primary, _options.Port), _options.ReceiveLoops, _options.UdpSocketBufferBytes));
                 int port = groups[0].LocalEndPoint.Port;
-                groups.Add(UdpSocketGroup.Bind(new IPEndPoint(primary, port + 1), _options.ReceiveLoops));
-                groups.Add(UdpSocketGroup.Bind(new IPEndPoint(alternate, port), _options.ReceiveLoops));
-                groups.Add(UdpSocketGroup.Bind(new IPEndPoint(alternate, port + 1), _options.ReceiveLoops));
+                groups.Add(UdpSocketGroup.Bind(new IPEndPoint(primary, port + 1), _options.ReceiveLoops, _options.UdpSocketBufferBytes));
+                groups.Add(UdpSocketGroup.Bind(new IPEndPoint(alternate, port), _options.ReceiveLoops, _options.UdpSocketBufferBytes));
+                groups.Add(UdpSocketGroup.Bind(new IPEndPoint(alternate, port + 1), _options.ReceiveLoops, _options.UdpSocketBufferBytes));
             }
             catch (SocketException e) when (_options.Port == 0 && attempt < QuartetBindAttempts && e.SocketErrorCode == SocketError.AddressAlreadyInUse)
             {
@@ -222,9 +220,7 @@ public sealed class StunServer : IAsyncDisposable
                 for (int i = 0; i < loopsPerSocket; i++)
                 {
                     var loop = new UdpReceiveLoop(socket, group, quartet, Math.Max(index, 0) / 2, Math.Max(index, 0) % 2, _processor, _metrics, _logger, _options.MaxMessageLength);
-                    _loops.Add(_packetHandler is null
-                        ? Task.Factory.StartNew(() => loop.Run(stopping), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)
-                        : Task.Run(() => loop.RunAsync(stopping), CancellationToken.None));
+                    _loops.Add(Task.Factory.StartNew(() => loop.Run(stopping), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default));
                 }
             }
             StunServerLog.Listening(_logger, StunTransportProtocol.Udp, group.LocalEndPoint);

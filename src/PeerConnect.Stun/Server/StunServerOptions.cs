@@ -41,6 +41,16 @@ public sealed record StunServerOptions
     /// <summary>Receive loops per UDP endpoint (on Linux each with its own SO_REUSEPORT socket). Default: one per core.</summary>
     public int ReceiveLoops { get; init; } = Environment.ProcessorCount;
 
+    /// <summary>
+    /// Kernel receive and send buffer of each UDP socket, in bytes (see <see cref="UdpSocketBuffers"/>); 0 keeps the system
+    /// default. Default <see cref="DefaultUdpSocketBufferBytes"/>: enough for seconds of TURN traffic from many clients
+    /// while a receive thread is not scheduled.
+    /// </summary>
+    public int UdpSocketBufferBytes { get; init; } = DefaultUdpSocketBufferBytes;
+
+    /// <summary>Default of <see cref="UdpSocketBufferBytes"/>: 4 MiB.</summary>
+    public const int DefaultUdpSocketBufferBytes = 4 * 1024 * 1024;
+
     /// <summary>SOFTWARE attribute of responses (RFC 8489 §14.14); <see langword="null"/> leaves it out.</summary>
     public string? Software { get; init; } = "PeerConnect";
 
@@ -87,6 +97,7 @@ public sealed record StunServerOptions
             throw new ArgumentException("TlsPort must differ from Port: both are TCP.", nameof(TlsPort));
         }
         ArgumentOutOfRangeException.ThrowIfLessThan(ReceiveLoops, 1, nameof(ReceiveLoops));
+        ArgumentOutOfRangeException.ThrowIfNegative(UdpSocketBufferBytes, nameof(UdpSocketBufferBytes));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxMessageLength, 548, nameof(MaxMessageLength));
         ArgumentOutOfRangeException.ThrowIfGreaterThan(MaxMessageLength, StunConstants.DefaultMaxMessageLength, nameof(MaxMessageLength));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxStreamConnections, 1, nameof(MaxStreamConnections));

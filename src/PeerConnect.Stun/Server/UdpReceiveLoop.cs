@@ -67,8 +67,7 @@ internal sealed class UdpReceiveLoop
     /// <summary>
     /// Runs on a dedicated thread with blocking receive and send: for one small datagram in and one out, a blocked
     /// thread costs less than an asynchronous completion and a thread-pool hop per packet. Closing the socket ends it.
-    /// Used when the listener answers STUN alone; with TURN, relay threads also send on this socket and the
-    /// asynchronous loop (<see cref="RunAsync"/>) is the one proven against coturn's clients without loss.
+    /// With TURN on the socket, relay threads also send on it; UDP sends from several threads need no coordination.
     /// </summary>
     public void Run(CancellationToken cancellationToken)
     {
@@ -98,44 +97,6 @@ internal sealed class UdpReceiveLoop
                 from.SendTo(_sendBuffer.AsSpan(0, length), SocketFlags.None, to);
             }
             catch (Exception e) when (e is ObjectDisposedException or SocketException && cancellationToken.IsCancellationRequested)
-            {
-            }
-            catch (SocketException e)
-            {
-                OnSendError(e);
-            }
-        }
-    }
-
-    /// <summary>The asynchronous loop: receive, process and respond without holding a thread.</summary>
-    public async Task RunAsync(CancellationToken cancellationToken)
-    {
-        while (!cancellationToken.IsCancellationRequested)
-        {
-            int received;
-            try
-            {
-                received = await _socket.ReceiveFromAsync(_receiveBuffer, SocketFlags.None, _remote, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException && cancellationToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (SocketException e)
-            {
-                OnReceiveError(e);
-                continue;
-            }
-
-            if (!TryRespond(received, out var from, out var to, out int length))
-            {
-                continue;
-            }
-            try
-            {
-                await from.SendToAsync(_sendBuffer.AsMemory(0, length), SocketFlags.None, to, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException && cancellationToken.IsCancellationRequested)
             {
             }
             catch (SocketException e)

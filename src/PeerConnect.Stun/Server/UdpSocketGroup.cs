@@ -33,19 +33,19 @@ internal sealed class UdpSocketGroup : IDisposable
 
     /// <summary>Binds the group; with port 0 the first socket picks the port and the others join it.</summary>
     /// <exception cref="SocketException">The endpoint is taken or not local.</exception>
-    public static UdpSocketGroup Bind(IPEndPoint endPoint, int receiveLoops)
+    public static UdpSocketGroup Bind(IPEndPoint endPoint, int receiveLoops, int bufferBytes)
     {
         bool reusePort = OperatingSystem.IsLinux() && receiveLoops > 1;
         int count = OperatingSystem.IsLinux() ? receiveLoops : 1;
         var sockets = new List<Socket>(count);
         try
         {
-            var first = BindOne(endPoint, reusePort);
+            var first = BindOne(endPoint, reusePort, bufferBytes);
             sockets.Add(first);
             var bound = (IPEndPoint)first.LocalEndPoint!;
             for (int i = 1; i < count; i++)
             {
-                sockets.Add(BindOne(bound, reusePort));
+                sockets.Add(BindOne(bound, reusePort, bufferBytes));
             }
             return new UdpSocketGroup([.. sockets], bound);
         }
@@ -67,7 +67,7 @@ internal sealed class UdpSocketGroup : IDisposable
         }
     }
 
-    private static Socket BindOne(IPEndPoint endPoint, bool reusePort)
+    private static Socket BindOne(IPEndPoint endPoint, bool reusePort, int bufferBytes)
     {
         var socket = new Socket(endPoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         try
@@ -81,6 +81,7 @@ internal sealed class UdpSocketGroup : IDisposable
             {
                 socket.SetRawSocketOption(SolSocket, SoReusePort, BitConverter.GetBytes(1));
             }
+            UdpSocketBuffers.Apply(socket, bufferBytes);
             socket.Bind(endPoint);
             return socket;
         }

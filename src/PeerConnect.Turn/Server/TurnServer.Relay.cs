@@ -7,8 +7,8 @@ namespace PeerConnect.Turn.Server;
 /// <summary>
 /// The relay path: Send indications and ChannelData from the client to peers (RFC 8656 §11.2, §12.5), and peer
 /// datagrams back as ChannelData or Data indications (§11.3, §12.6). Nothing here allocates per packet: lookups are
-/// dictionary reads keyed by value types, and each relay loop owns one pooled buffer it receives into at an offset
-/// that leaves room for the header in front.
+/// dictionary reads keyed by value types, and each receive thread (<see cref="RelayReceiveThreads"/>) or relay loop
+/// owns one buffer it receives into at an offset that leaves room for the header in front.
 /// </summary>
 public sealed partial class TurnServer
 {
@@ -88,6 +88,10 @@ public sealed partial class TurnServer
     {
         foreach (var relay in allocation.Relays)
         {
+            if (_relayThreads is not null && relay is UdpRelaySocket udp && _relayThreads.TryRegister(udp, allocation))
+            {
+                continue;
+            }
             _ = Task.Run(() => RelayLoopAsync(allocation, relay), CancellationToken.None);
         }
     }

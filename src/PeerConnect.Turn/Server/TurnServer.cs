@@ -50,6 +50,7 @@ public sealed partial class TurnServer : IAsyncDisposable
     private readonly ITimer _sweepTimer;
     private readonly IPAddress _advertisedV4;
     private readonly IPAddress? _advertisedV6;
+    private readonly RelayReceiveThreads? _relayThreads;
     private int _pendingAllocations;
     private int _disposed;
 
@@ -83,6 +84,9 @@ public sealed partial class TurnServer : IAsyncDisposable
         _rateLimiter = new UnauthenticatedRateLimiter(_time, options.UnauthenticatedResponsesPerSecond);
         _advertisedV4 = AdvertisedAddress(options.ExternalAddress, options.RelayAddress, AddressFamily.InterNetwork)!;
         _advertisedV6 = options.RelayAddressV6 is null ? null : AdvertisedAddress(options.ExternalAddress, options.RelayAddressV6, AddressFamily.InterNetworkV6);
+        _relayThreads = options.RelayReceiveThreads > 0 && LinuxSockets.IsSupported
+            ? new RelayReceiveThreads(options.RelayReceiveThreads, options.MaxRelayDatagramLength, RelayToClient, _metrics, _logger)
+            : null;
         _sweepTimer = _time.CreateTimer(_ => Sweep(), null, SweepInterval, SweepInterval);
     }
 
@@ -169,6 +173,7 @@ public sealed partial class TurnServer : IAsyncDisposable
         {
             Remove(allocation, "server stopping");
         }
+        _relayThreads?.Dispose();
         foreach (var key in _reservations.Keys)
         {
             if (_reservations.TryRemove(key, out var reservation))

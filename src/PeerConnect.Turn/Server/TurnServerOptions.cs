@@ -120,6 +120,23 @@ public sealed record TurnServerOptions
     /// </summary>
     public TimeSpan TcpConnectTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Threads that read the UDP relay sockets of all allocations (Linux: each waits on an epoll set and drains ready
+    /// sockets without blocking). 0 gives each relay socket an asynchronous receive loop of its own instead, which is
+    /// also what other systems use. Default <see cref="Environment.ProcessorCount"/>.
+    /// </summary>
+    public int RelayReceiveThreads { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>
+    /// Kernel receive and send buffer of each relay socket, in bytes (set with SO_RCVBUFFORCE/SO_SNDBUFFORCE when
+    /// running as root, else capped by <c>net.core.rmem_max</c>/<c>wmem_max</c>); 0 keeps the system default.
+    /// Default 512 KiB: about a second of a video call's packets while a receive thread is not scheduled.
+    /// </summary>
+    public int RelaySocketBufferBytes { get; init; } = DefaultRelaySocketBufferBytes;
+
+    /// <summary>Default of <see cref="RelaySocketBufferBytes"/>: 512 KiB.</summary>
+    public const int DefaultRelaySocketBufferBytes = 512 * 1024;
+
     /// <summary>Throws when the options cannot work together; <see cref="TurnServer"/> calls it at construction.</summary>
     /// <exception cref="ArgumentException">A value is invalid; the message names it.</exception>
     public void Validate()
@@ -177,6 +194,9 @@ public sealed record TurnServerOptions
             throw new ArgumentException("UnauthenticatedAmplificationLimit must be a non-negative number.", nameof(UnauthenticatedAmplificationLimit));
         }
         ArgumentOutOfRangeException.ThrowIfLessThan(UnauthenticatedResponsesPerSecond, 1, nameof(UnauthenticatedResponsesPerSecond));
+        ArgumentOutOfRangeException.ThrowIfNegative(RelayReceiveThreads, nameof(RelayReceiveThreads));
+        ArgumentOutOfRangeException.ThrowIfNegative(RelaySocketBufferBytes, nameof(RelaySocketBufferBytes));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(RelayReceiveThreads, 256, nameof(RelayReceiveThreads));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxRelayDatagramLength, 576, nameof(MaxRelayDatagramLength));
         ArgumentOutOfRangeException.ThrowIfGreaterThan(MaxRelayDatagramLength, 65_507, nameof(MaxRelayDatagramLength));
     }

@@ -35,6 +35,12 @@ internal sealed class UdpRelaySocket : ITurnRelaySocket
 
     public TurnAddress LocalAddress { get; }
 
+    /// <summary>The socket itself, for the shared receive threads.</summary>
+    internal Socket Socket => _socket;
+
+    /// <summary>Set when a <see cref="RelayReceiveThreads"/> thread reads this socket; disposed with it.</summary>
+    internal IDisposable? Registration { get; set; }
+
     public bool Send(ReadOnlySpan<byte> datagram, TurnAddress peer, bool dontFragment)
     {
         if (peer.IsIPv4 != LocalAddress.IsIPv4)
@@ -70,20 +76,25 @@ internal sealed class UdpRelaySocket : ITurnRelaySocket
         while (true)
         {
             int count = await _socket.ReceiveFromAsync(buffer, SocketFlags.None, _receiveFrom, cancellationToken).ConfigureAwait(false);
-            if (TryRead(_receiveFrom, out var peer))
+            if (TryRead(_receiveFrom.Buffer.Span[.._receiveFrom.Size], _receiveFrom.Family, out var peer))
             {
                 return new TurnRelayReceiveResult(count, peer);
             }
         }
     }
 
-    public void Dispose() => _socket.Dispose();
-
-    private static bool TryRead(SocketAddress address, out TurnAddress peer)
+    public void Dispose()
     {
-        ReadOnlySpan<byte> raw = address.Buffer.Span[..address.Size];
+        // Out of the epoll set first, so no receive thread picks up a descriptor number about to be reused.
+        Registration?.Dispose();
+        _socket.Dispose();
+    }
+
+    /// <summary>Reads the peer from a raw sockaddr of a socket of <paramref name="family"/>.</summary>
+    internal static bool TryRead(ReadOnlySpan<byte> raw, AddressFamily family, out TurnAddress peer)
+    {
         int port = raw.Length >= PortOffset + 2 ? BinaryPrimitives.ReadUInt16BigEndian(raw[PortOffset..]) : 0;
-        switch (address.Family)
+        switch (family)
         {
             case AddressFamily.InterNetwork when raw.Length >= IPv4AddressOffset + 4:
                 peer = TurnAddress.FromBytes(raw.Slice(IPv4AddressOffset, 4), port);

@@ -16,6 +16,7 @@ public sealed class UdpRelaySocketFactory : ITurnRelaySocketFactory
     private readonly IPAddress? _v6;
     private readonly int _min;
     private readonly int _max;
+    private readonly int _bufferBytes;
 
     /// <summary>Uses the relay addresses and port range of validated options.</summary>
     public UdpRelaySocketFactory(TurnServerOptions options)
@@ -25,6 +26,7 @@ public sealed class UdpRelaySocketFactory : ITurnRelaySocketFactory
         _v6 = options.RelayAddressV6;
         _min = options.RelayPortMin;
         _max = options.RelayPortMax;
+        _bufferBytes = options.RelaySocketBufferBytes;
     }
 
     /// <inheritdoc />
@@ -77,7 +79,7 @@ public sealed class UdpRelaySocketFactory : ITurnRelaySocketFactory
         return null;
     }
 
-    private static UdpRelaySocket? TryBind(IPAddress address, int port)
+    private UdpRelaySocket? TryBind(IPAddress address, int port)
     {
         var socket = new Socket(address.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         try
@@ -86,6 +88,7 @@ public sealed class UdpRelaySocketFactory : ITurnRelaySocketFactory
             {
                 socket.DualMode = false;
             }
+            Stun.Server.UdpSocketBuffers.Apply(socket, _bufferBytes);
             socket.Bind(new IPEndPoint(address, port));
             return new UdpRelaySocket(socket);
         }

@@ -161,7 +161,27 @@ internal sealed class FakeLink(long id, TurnClientTransport transport) : ITurnCl
         return true;
     }
 
-    public bool Send(ReadOnlySpan<byte> message) => _received.Writer.TryWrite(message.ToArray());
+
+    private int _sendCount;
+
+    /// <summary>When false, a send is only counted, with the sending thread's allocation counter noted, not copied.</summary>
+    public bool Record { get; set; } = true;
+
+    public int SendCount => Volatile.Read(ref _sendCount);
+
+    /// <summary><see cref="GC.GetAllocatedBytesForCurrentThread"/> on the thread of the latest unrecorded send.</summary>
+    public long SenderAllocatedBytes { get; private set; }
+
+    public bool Send(ReadOnlySpan<byte> message)
+    {
+        if (!Record)
+        {
+            SenderAllocatedBytes = GC.GetAllocatedBytesForCurrentThread();
+            Interlocked.Increment(ref _sendCount);
+            return true;
+        }
+        return _received.Writer.TryWrite(message.ToArray());
+    }
 
     public async Task<byte[]> NextAsync()
     {
@@ -185,7 +205,7 @@ internal sealed class TurnServerHarness : IAsyncDisposable
     public static readonly TurnAddress ClientAddress = TurnAddress.FromEndPoint(new IPEndPoint(IPAddress.Loopback, 40_000));
     public static readonly TurnAddress Peer = TurnAddress.FromEndPoint(new IPEndPoint(IPAddress.Parse("127.0.0.2"), 7000));
 
-    public TurnServerHarness(TurnServerOptions? options = null, Func<TurnServerOptions, TurnServerOptions>? configure = null, TurnServerPolicies? policies = null, TurnClientTransport transport = TurnClientTransport.Udp)
+    public TurnServerHarness(TurnServerOptions? options = null, Func<TurnServerOptions, TurnServerOptions>? configure = null, TurnServerPolicies? policies = null, TurnClientTransport transport = TurnClientTransport.Udp, Func<TurnServerOptions, ITurnRelaySocketFactory>? relaySockets = null)
     {
         var baseOptions = options ?? new TurnServerOptions
         {
@@ -197,7 +217,7 @@ internal sealed class TurnServerHarness : IAsyncDisposable
         };
         Options = configure is null ? baseOptions : configure(baseOptions);
         Time = new FakeTimeProvider(new DateTimeOffset(2025, 1, 1, 0, 0, 0, TimeSpan.Zero));
-        Server = new TurnServer(Options, Relays, policies, timeProvider: Time);
+        Server = new TurnServer(Options, relaySockets?.Invoke(Options) ?? Relays, policies, timeProvider: Time);
         Link = new FakeLink(1, transport);
     }
 

@@ -49,16 +49,20 @@ internal static class RedisRecords
         return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
+    /// <summary>The sequence number in front of <c>{seq}|{envelope}</c>.</summary>
+    public static long SeqOf(string item)
+    {
+        var bar = item.IndexOf('|', StringComparison.Ordinal);
+        return bar > 0
+            ? long.Parse(item.AsSpan(0, bar), NumberStyles.None, CultureInfo.InvariantCulture)
+            : throw new FormatException("A stored delivery lacks its sequence number.");
+    }
+
     /// <summary>Reads <c>{seq}|{envelope}</c>.</summary>
     public static SignalingDelivery Numbered(string item)
     {
+        var seq = SeqOf(item);
         var bar = item.IndexOf('|', StringComparison.Ordinal);
-        if (bar <= 0)
-        {
-            throw new FormatException("A stored delivery lacks its sequence number.");
-        }
-
-        var seq = long.Parse(item.AsSpan(0, bar), NumberStyles.None, CultureInfo.InvariantCulture);
         using var document = JsonDocument.Parse(item.AsMemory(bar + 1));
         var root = document.RootElement;
         var message = Codec.Decode(Encoding.UTF8.GetBytes(root.GetProperty("m").GetRawText()));

@@ -108,7 +108,7 @@ internal sealed class RedisSignalingBackplane : ISharedSignalingBackplane, IDisp
     }
 
     public void Acknowledge(string sessionId, long through) =>
-        Fire("ack", _db.SortedSetRemoveRangeByScoreAsync("pc:q:" + sessionId, double.NegativeInfinity, through, flags: CommandFlags.FireAndForget));
+        Fire("ack", _db.ScriptEvaluateAsync(RedisScripts.Acknowledge, values: [sessionId, through], flags: CommandFlags.FireAndForget));
 
     public void Route(SignalingDelivery delivery, IReadOnlyCollection<string>? senderRooms = null)
     {
@@ -190,8 +190,12 @@ internal sealed class RedisSignalingBackplane : ISharedSignalingBackplane, IDisp
     {
         try
         {
-            var items = await _db.SortedSetRangeByScoreAsync("pc:q:" + sessionId, after, through, Exclude.Start).ConfigureAwait(false);
-            return items.Select(item => RedisRecords.Held(item!)).ToList();
+            // The log is short (bounded by acknowledgements), so the range is picked here rather than by index.
+            var items = await _db.ListRangeAsync("pc:l:" + sessionId).ConfigureAwait(false);
+            return items.Select(item => (string)item!)
+                .Where(item => RedisRecords.SeqOf(item) is var seq && seq > after && seq <= through)
+                .Select(RedisRecords.Held)
+                .ToList();
         }
         catch (Exception e) when (e is RedisException or TimeoutException)
         {
@@ -224,7 +228,7 @@ internal sealed class RedisSignalingBackplane : ISharedSignalingBackplane, IDisp
     {
         foreach (var session in sessions)
         {
-            foreach (var key in (string[])["pc:s:", "pc:q:", "pc:sr:"])
+            foreach (var key in (string[])["pc:s:", "pc:l:", "pc:sr:"])
             {
                 Fire("keepalive", _db.KeyExpireAsync(key + session.Id, _keyLifetime, CommandFlags.FireAndForget));
             }

@@ -1,5 +1,6 @@
 using System.Buffers.Text;
 using System.Globalization;
+using System.Text;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Options;
 using PeerConnect.Signaling.Protocol;
@@ -61,6 +62,7 @@ internal sealed class RedisSignalingBackplane : ISharedSignalingBackplane, IDisp
     public string ServerId { get; }
 
     public bool IsAvailable => _available;
+
 
     public ValueTask PublishAsync(SignalingDelivery delivery, CancellationToken cancellationToken)
     {
@@ -192,8 +194,8 @@ internal sealed class RedisSignalingBackplane : ISharedSignalingBackplane, IDisp
         {
             // The log is short (bounded by acknowledgements), so the range is picked here rather than by index.
             var items = await _db.ListRangeAsync("pc:l:" + sessionId).ConfigureAwait(false);
-            return items.Select(item => (string)item!)
-                .Where(item => RedisRecords.SeqOf(item) is var seq && seq > after && seq <= through)
+            return items.Select(item => (ReadOnlyMemory<byte>)item)
+                .Where(item => RedisRecords.SeqOf(item.Span) is var seq && seq > after && seq <= through)
                 .Select(RedisRecords.Held)
                 .ToList();
         }
@@ -211,7 +213,7 @@ internal sealed class RedisSignalingBackplane : ISharedSignalingBackplane, IDisp
         await RefreshPresenceAsync().ConfigureAwait(false);
         var pending = sessions.Select(session => (Task)_db.ScriptEvaluateAsync(
             RedisScripts.Resync,
-            values: SessionArguments(session, session.Unacked.Select(RedisRecords.Numbered)))).ToList();
+            values: SessionArguments(session, session.Unacked.Select(held => (RedisValue)RedisRecords.Numbered(held))))).ToList();
         pending.AddRange(sessions.Where(session => session.ClientSeq > 0)
             .Select(session => _db.HashSetAsync("pc:s:" + session.Id, "cseq", session.ClientSeq)));
         try
@@ -291,14 +293,14 @@ internal sealed class RedisSignalingBackplane : ISharedSignalingBackplane, IDisp
             (string)fields[3]!,
             long.Parse((string)fields[4]!, CultureInfo.InvariantCulture),
             rooms,
-            ((RedisResult[])fields[6]!).Select(item => RedisRecords.Held((string)item!)).ToList(),
+            ((RedisResult[])fields[6]!).Select(item => RedisRecords.Held((byte[])item!)).ToList(),
             long.Parse((string)fields[7]!, CultureInfo.InvariantCulture));
     }
 
     private async Task<string> TokenUserAsync(string sessionId) =>
         (string?)await _db.HashGetAsync("pc:s:" + sessionId, "pu").ConfigureAwait(false) ?? "";
 
-    private RedisValue[] SessionArguments(SignalingSession session, IEnumerable<string> held)
+    private RedisValue[] SessionArguments(SignalingSession session, IEnumerable<RedisValue> held)
     {
         var values = new List<RedisValue>
         {
@@ -318,7 +320,7 @@ internal sealed class RedisSignalingBackplane : ISharedSignalingBackplane, IDisp
             values.Add(RedisRecords.Peer(appearance));
         }
 
-        values.AddRange(held.Select(item => (RedisValue)item));
+        values.AddRange(held);
         return [.. values];
     }
 
@@ -385,19 +387,20 @@ internal sealed class RedisSignalingBackplane : ISharedSignalingBackplane, IDisp
 
     private void OnChannelMessage(ChannelMessage message)
     {
-        var text = (string)message.Message!;
-        if (_post is not { } post || text.Length < 2)
+        // One reader takes every delivery to this server in order, so it reads the bytes as they came, without a string.
+        var payload = (ReadOnlyMemory<byte>)message.Message;
+        if (_post is not { } post || payload.Length < 2)
         {
             return;
         }
 
-        switch (text[0])
+        switch (payload.Span[0])
         {
-            case 'D':
-                post(new DeliverCommand(RedisRecords.Numbered(text[1..])));
+            case (byte)'D':
+                post(new DeliverCommand(RedisRecords.Numbered(payload[1..])));
                 break;
-            case 'M':
-                post(new MovedCommand(text[1..]));
+            case (byte)'M':
+                post(new MovedCommand(Encoding.UTF8.GetString(payload.Span[1..])));
                 break;
         }
     }

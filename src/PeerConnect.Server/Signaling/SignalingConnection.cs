@@ -184,7 +184,7 @@ internal sealed class SignalingConnection : ISignalingConnection, IHeartbeatMemb
                         if (total > (long)max * OversizeDrainFactor)
                         {
                             CloseAfterError(SignalingErrorCode.TooLarge, $"Messages are limited to {max} bytes.", SignalingCloseCodes.MessageTooBig);
-                            return false;
+                            return await DiscardUntilCloseAsync(buffer, cancellationToken).ConfigureAwait(false);
                         }
                     }
                     while (!result.EndOfMessage);
@@ -205,7 +205,8 @@ internal sealed class SignalingConnection : ISignalingConnection, IHeartbeatMemb
 
                 if (rejectedInARow < 0)
                 {
-                    return false;
+                    buffer = ArrayPool<byte>.Shared.Rent(SmallReadBytes);
+                    return await DiscardUntilCloseAsync(buffer, cancellationToken).ConfigureAwait(false);
                 }
             }
         }
@@ -221,6 +222,20 @@ internal sealed class SignalingConnection : ISignalingConnection, IHeartbeatMemb
                 ArrayPool<byte>.Shared.Return(buffer);
             }
         }
+    }
+
+    /// <summary>
+    /// After closing for an error, reads and drops what the client still sends until its close frame (RFC 6455
+    /// section 7.1.1) or the close timeout: a socket closed with unread data sends a TCP reset, and the reset would
+    /// discard the error and close frame the client has not read yet.
+    /// </summary>
+    private async Task<bool> DiscardUntilCloseAsync(byte[] buffer, CancellationToken cancellationToken)
+    {
+        while ((await _socket.ReceiveAsync(buffer.AsMemory(), cancellationToken).ConfigureAwait(false)).MessageType != WebSocketMessageType.Close)
+        {
+        }
+
+        return false;
     }
 
     private bool ClosedNormally() =>

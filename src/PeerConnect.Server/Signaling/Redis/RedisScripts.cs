@@ -25,40 +25,57 @@ namespace PeerConnect.Server.Signaling.Redis;
 internal static class RedisScripts
 {
     /// <summary>
-    /// ARGV: target, envelope, max held, then for a relayed signal the sender's rooms. Returns the seq, 0 when the
-    /// target has no session, -1 when it shares none of the rooms, -2 when it holds too many messages already.
+    /// Numbers, holds and publishes a batch of deliveries. ARGV: max held, then per delivery: target, envelope, n,
+    /// then n sender rooms; n is -1 for a message that is not a relayed signal (no room check). Returns one result
+    /// per delivery: the seq, 0 when the target has no session, -1 when it shares none of the rooms, -2 when it holds
+    /// too many messages already.
     /// </summary>
     /// <remarks>
+    /// One script call per batch: the hub routes what it took from its queue in one go, so under load a call carries
+    /// many deliveries and the fixed cost of a script call is paid once for them.
     /// The held log is a list appended in seq order: RPUSH costs a fraction of a ZADD of the same ~300-byte member and
     /// returns the length, so the rare overflow is undone rather than every append preceded by a length check; the
     /// log's expiry is set once when the append creates it (the keep-alive renews it with the session's keys).
     /// </remarks>
     public const string Route = """
-        local s = 'pc:s:' .. ARGV[1]
-        local inst = redis.call('HGET', s, 'inst')
-        if not inst then return 0 end
-        if #ARGV > 3 then
-          local shared = false
-          for i = 4, #ARGV do
-            if redis.call('ZSCORE', 'pc:r:' .. ARGV[i], ARGV[1]) then shared = true break end
+        local max = tonumber(ARGV[1])
+        local out = {}
+        local i = 2
+        while i <= #ARGV do
+          local target, envelope, n = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2])
+          local first = i + 3
+          i = first + math.max(n, 0)
+          local s = 'pc:s:' .. target
+          local inst = redis.call('HGET', s, 'inst')
+          local result = 0
+          if inst then
+            local shared = n < 0
+            for r = first, first + n - 1 do
+              if redis.call('ZSCORE', 'pc:r:' .. ARGV[r], target) then shared = true break end
+            end
+            result = -1
+            if shared then
+              local q = 'pc:l:' .. target
+              local seq = redis.call('HINCRBY', s, 'last', 1)
+              local item = seq .. '|' .. envelope
+              local held = redis.call('RPUSH', q, item)
+              if held > max then
+                redis.call('RPOP', q)
+                redis.call('HINCRBY', s, 'last', -1)
+                result = -2
+              else
+                if held == 1 then
+                  local ttl = redis.call('PTTL', s)
+                  if ttl > 0 then redis.call('PEXPIRE', q, ttl) end
+                end
+                redis.call('PUBLISH', 'pc:ch:' .. inst, 'D' .. item)
+                result = seq
+              end
+            end
           end
-          if not shared then return -1 end
+          out[#out + 1] = result
         end
-        local q = 'pc:l:' .. ARGV[1]
-        local seq = redis.call('HINCRBY', s, 'last', 1)
-        local item = seq .. '|' .. ARGV[2]
-        local held = redis.call('RPUSH', q, item)
-        if held > tonumber(ARGV[3]) then
-          redis.call('RPOP', q)
-          redis.call('HINCRBY', s, 'last', -1)
-          return -2
-        end
-        if held == 1 then
-          local ttl = redis.call('PTTL', s)
-          if ttl > 0 then redis.call('PEXPIRE', q, ttl) end
-        end
-        redis.call('PUBLISH', 'pc:ch:' .. inst, 'D' .. item)
-        return seq
+        return out
         """;
 
     /// <summary>

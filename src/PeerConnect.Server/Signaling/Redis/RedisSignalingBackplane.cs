@@ -20,6 +20,9 @@ namespace PeerConnect.Server.Signaling.Redis;
 /// </remarks>
 internal sealed class RedisSignalingBackplane : ISharedSignalingBackplane, IDisposable
 {
+    /// <summary>Deliveries per script call at most, so one call never holds Redis for long.</summary>
+    private const int MaxBatch = 64;
+
     private readonly SignalingOptions _options;
     private readonly ILogger _logger;
     private readonly TimeProvider _timeProvider;
@@ -29,6 +32,12 @@ internal sealed class RedisSignalingBackplane : ISharedSignalingBackplane, IDisp
     private readonly TimeSpan _keyLifetime;
     private readonly ITimer _presenceTimer;
     private readonly Lock _subscribeGate = new();
+
+    // Routes waiting for the next flush: the script's arguments, and per delivery the relayed signal whose refusal
+    // the sender must hear (null for the others); then the client sequence marks to write after them.
+    private readonly List<RedisValue> _batch = [];
+    private readonly List<SignalingDelivery?> _batched = [];
+    private readonly Dictionary<string, long> _clientSeqs = new(StringComparer.Ordinal);
     private Action<HubCommand>? _post;
     private ChannelMessageQueue? _queue;
     private volatile bool _available;
@@ -83,6 +92,7 @@ internal sealed class RedisSignalingBackplane : ISharedSignalingBackplane, IDisp
 
     public void Register(SignalingSession session)
     {
+        Flush();
         if (_available)
         {
             Fire("register", _db.ScriptEvaluateAsync(RedisScripts.Resync, values: SessionArguments(session, [])));
@@ -91,6 +101,7 @@ internal sealed class RedisSignalingBackplane : ISharedSignalingBackplane, IDisp
 
     public void RotateToken(SignalingSession session, string previousToken)
     {
+        Flush();
         if (!_available)
         {
             return;
@@ -105,58 +116,94 @@ internal sealed class RedisSignalingBackplane : ISharedSignalingBackplane, IDisp
     {
         if (_available)
         {
-            Fire("cseq", _db.HashSetAsync("pc:s:" + sessionId, "cseq", clientSeq, flags: CommandFlags.FireAndForget));
+            // Written with the next flush, after the route of the message that carried it.
+            _clientSeqs[sessionId] = clientSeq;
         }
     }
 
+    /// <remarks>Needs no flush first: what the client acknowledges it has seen, so the store numbered it already.</remarks>
     public void Acknowledge(string sessionId, long through) =>
         Fire("ack", _db.ScriptEvaluateAsync(RedisScripts.Acknowledge, values: [sessionId, through], flags: CommandFlags.FireAndForget));
 
     public void Route(SignalingDelivery delivery, IReadOnlyCollection<string>? senderRooms = null)
     {
-        var values = new RedisValue[3 + (senderRooms?.Count ?? 0)];
-        values[0] = delivery.TargetSessionId;
-        values[1] = RedisRecords.Envelope(delivery);
-        values[2] = _options.MaxUnackedMessages;
-        if (senderRooms is not null)
+        if (_batched.Count == 0)
         {
-            var i = 3;
+            _batch.Add(_options.MaxUnackedMessages);
+        }
+
+        _batch.Add(delivery.TargetSessionId);
+        _batch.Add(RedisRecords.Envelope(delivery));
+        if (senderRooms is null)
+        {
+            _batch.Add(-1);
+        }
+        else
+        {
+            _batch.Add(senderRooms.Count);
             foreach (var room in senderRooms)
             {
-                values[i++] = room;
+                _batch.Add(room);
             }
         }
 
-        var routed = _db.ScriptEvaluateAsync(RedisScripts.Route, values: values);
-        if (senderRooms is null || delivery.SenderSessionId is not { } sender)
+        _batched.Add(senderRooms is not null && delivery.SenderSessionId is not null ? delivery : null);
+        if (_batched.Count >= MaxBatch)
         {
-            Fire("route", routed);
-            return;
+            Flush();
         }
-
-        _ = routed.ContinueWith(
-            task =>
-            {
-                if (Refusal(task, delivery) is { } answer)
-                {
-                    _post?.Invoke(new RelayRefusedCommand(sender, answer));
-                }
-            },
-            CancellationToken.None,
-            TaskContinuationOptions.ExecuteSynchronously,
-            TaskScheduler.Default);
     }
 
-    private static SignalingMessage? Refusal(Task<RedisResult> routed, SignalingDelivery delivery)
+    public void Flush()
     {
-        var target = delivery.TargetSessionId;
-        if (!routed.IsCompletedSuccessfully)
+        if (_batched.Count > 0)
         {
-            return new ErrorMessage(SignalingErrorCode.Unavailable, "The server cannot reach its shared state; the signal was not sent.") { Ref = delivery.SenderRef };
+            var values = _batch.ToArray();
+            var refusable = _batched.ToArray();
+            _batch.Clear();
+            _batched.Clear();
+            var routed = _db.ScriptEvaluateAsync(RedisScripts.Route, values: values);
+            if (Array.TrueForAll(refusable, delivery => delivery is null))
+            {
+                Fire("route", routed);
+            }
+            else
+            {
+                _ = routed.ContinueWith(
+                    task => ReportRefusals(task, refusable),
+                    CancellationToken.None,
+                    TaskContinuationOptions.ExecuteSynchronously,
+                    TaskScheduler.Default);
+            }
         }
 
-        return (long)routed.Result switch
+        // After the routes: a takeover must not skip a resend of a signal the store never numbered.
+        foreach (var (sessionId, clientSeq) in _clientSeqs)
         {
+            Fire("cseq", _db.HashSetAsync("pc:s:" + sessionId, "cseq", clientSeq, flags: CommandFlags.FireAndForget));
+        }
+
+        _clientSeqs.Clear();
+    }
+
+    private void ReportRefusals(Task<RedisResult> routed, SignalingDelivery?[] deliveries)
+    {
+        var results = routed.IsCompletedSuccessfully ? (RedisResult[])routed.Result! : null;
+        for (var i = 0; i < deliveries.Length; i++)
+        {
+            if (deliveries[i] is { } delivery && Refusal(results is null ? null : (long)results[i], delivery) is { } answer)
+            {
+                _post?.Invoke(new RelayRefusedCommand(delivery.SenderSessionId!, answer));
+            }
+        }
+    }
+
+    private static SignalingMessage? Refusal(long? routed, SignalingDelivery delivery)
+    {
+        var target = delivery.TargetSessionId;
+        return routed switch
+        {
+            null => new ErrorMessage(SignalingErrorCode.Unavailable, "The server cannot reach its shared state; the signal was not sent.") { Ref = delivery.SenderRef },
             0 => new ErrorMessage(SignalingErrorCode.UnknownPeer, $"No peer '{target}'.") { Ref = delivery.SenderRef },
             -1 => new ErrorMessage(SignalingErrorCode.NotInRoom, $"You share no room with '{target}'.") { Ref = delivery.SenderRef },
             -2 => new ExpiredMessage(target, ((SignalMessage)delivery.Message).Kind) { Ref = delivery.SenderRef },
@@ -166,6 +213,7 @@ internal sealed class RedisSignalingBackplane : ISharedSignalingBackplane, IDisp
 
     public async ValueTask<RoomJoinResult> JoinRoomAsync(string roomId, PeerInfo member, int maxMembers, int maxRooms)
     {
+        Flush();
         var result = (RedisResult[])(await RunAsync(RedisScripts.Join, [roomId, member.Id, RedisRecords.Peer(member), maxMembers, maxRooms]).ConfigureAwait(false))!;
         var status = (long)result[0];
         if (status < 0)
@@ -179,6 +227,7 @@ internal sealed class RedisSignalingBackplane : ISharedSignalingBackplane, IDisp
 
     public async ValueTask<IReadOnlyList<string>> LeaveRoomAsync(string roomId, string sessionId)
     {
+        Flush();
         var result = (RedisResult[])(await RunAsync(RedisScripts.Leave, [roomId, sessionId]).ConfigureAwait(false))!;
         return result.Select(id => (string)id!).ToList();
     }
@@ -190,6 +239,7 @@ internal sealed class RedisSignalingBackplane : ISharedSignalingBackplane, IDisp
 
     public async ValueTask<IReadOnlyList<HeldMessage>> ReadHeldAsync(string sessionId, long after, long through)
     {
+        Flush();
         try
         {
             // The log is short (bounded by acknowledgements), so the range is picked here rather than by index.
@@ -205,11 +255,15 @@ internal sealed class RedisSignalingBackplane : ISharedSignalingBackplane, IDisp
         }
     }
 
-    public void End(SignalingSession session) =>
+    public void End(SignalingSession session)
+    {
+        Flush();
         Fire("end", _db.ScriptEvaluateAsync(RedisScripts.End, values: [session.Id, session.ResumeToken, ServerId]));
+    }
 
     public async ValueTask ResyncAsync(IReadOnlyCollection<SignalingSession> sessions)
     {
+        Flush();
         await RefreshPresenceAsync().ConfigureAwait(false);
         var pending = sessions.Select(session => (Task)_db.ScriptEvaluateAsync(
             RedisScripts.Resync,
@@ -228,6 +282,7 @@ internal sealed class RedisSignalingBackplane : ISharedSignalingBackplane, IDisp
 
     public void KeepAlive(IReadOnlyCollection<SignalingSession> sessions)
     {
+        Flush();
         foreach (var session in sessions)
         {
             foreach (var key in (string[])["pc:s:", "pc:l:", "pc:sr:"])
@@ -270,6 +325,7 @@ internal sealed class RedisSignalingBackplane : ISharedSignalingBackplane, IDisp
 
     private async ValueTask<SharedSessionState?> ClaimAsync(string mode, string key, string check)
     {
+        Flush();
         var result = await RunAsync(RedisScripts.Claim, [mode, key, ServerId, check]).ConfigureAwait(false);
         if (result.IsNull)
         {

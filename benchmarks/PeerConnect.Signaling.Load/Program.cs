@@ -74,6 +74,7 @@ if (options.Metrics.Count > 0)
 }
 
 var cpuBefore = CpuSeconds(options.Pids);
+var pausesBefore = await GcPausesAsync(options.Metrics);
 using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(options.Seconds));
 var exchangeWatch = Stopwatch.StartNew();
 var senders = clients.Where(c => c is { Partner: not null }).Select(c => c.SendLoopAsync(options.Rate, stop.Token)).ToList();
@@ -85,13 +86,15 @@ var sent = clients.Where(c => c is not null).Sum(c => c.Sent);
 var held = clients.Count(c => c is { IsOpen: true });
 var rssLoaded = Rss(options.Pids);
 var cpu = CpuSeconds(options.Pids) - cpuBefore;
+var pausesAfter = await GcPausesAsync(options.Metrics);
+var pauses = (Seconds: pausesAfter.Seconds - pausesBefore.Seconds, Count: pausesAfter.Count - pausesBefore.Count);
 Console.WriteLine($"exchange: sent {sent}, received {latencies.Length} ({latencies.Length / elapsed:F0} msg/s), held {held}, errors {clients.Where(c => c is not null).Sum(c => c.Errors)}");
 if (latencies.Length > 0)
 {
     Console.WriteLine($"relay latency: p50 {Percentile(latencies, 0.50):F2} ms, p99 {Percentile(latencies, 0.99):F2} ms, max {latencies[^1]:F2} ms");
 }
 
-Console.WriteLine($"server RSS under load: {rssLoaded / 1048576.0:F1} MiB; server CPU during the exchange {cpu:F1} s, {cpu * 1e6 / Math.Max(1, latencies.Length):F0} us per relayed message");
+Console.WriteLine($"server RSS under load: {rssLoaded / 1048576.0:F1} MiB; server CPU during the exchange {cpu:F1} s, {cpu * 1e6 / Math.Max(1, latencies.Length):F0} us per relayed message{(options.Metrics.Count > 0 ? $"; GC pauses {pauses.Seconds * 1000:F0} ms in {pauses.Count} collections" : "")}");
 Console.WriteLine($"| {options.Protocol} | {options.Urls.Count} | {clients.Length} | {held} | {latencies.Length / elapsed:F0} | {(latencies.Length > 0 ? Percentile(latencies, 0.50) : double.NaN):F2} | {(latencies.Length > 0 ? Percentile(latencies, 0.99) : double.NaN):F2} | {(rssIdle - rssBefore) / 1024.0 / Math.Max(1, heldIdle):F1} |");
 foreach (var client in clients.Where(c => c is not null))
 {
@@ -136,6 +139,29 @@ static double CpuSeconds(IReadOnlyList<int> pids)
     }
 
     return total;
+}
+
+// Total GC pause time and collection count of the servers so far (System.Runtime meter).
+static async Task<(double Seconds, double Count)> GcPausesAsync(IReadOnlyList<Uri> endpoints)
+{
+    double seconds = 0, count = 0;
+    using var http = new HttpClient();
+    foreach (var endpoint in endpoints)
+    {
+        foreach (var line in (await http.GetStringAsync(endpoint)).Split('\n'))
+        {
+            if (line.StartsWith("dotnet_gc_pause_time_seconds_total", StringComparison.Ordinal))
+            {
+                seconds += double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture);
+            }
+            else if (line.StartsWith("dotnet_gc_collections_total", StringComparison.Ordinal))
+            {
+                count += double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture);
+            }
+        }
+    }
+
+    return (seconds, count);
 }
 
 static long Rss(IReadOnlyList<int> pids)

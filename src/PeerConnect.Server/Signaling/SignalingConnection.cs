@@ -108,6 +108,11 @@ internal sealed class SignalingConnection : ISignalingConnection, IHeartbeatMemb
     /// <summary>Called by the shared heartbeat once per interval.</summary>
     public void Beat()
     {
+        if (_serverClosing)
+        {
+            return;
+        }
+
         var now = _timeProvider.GetTimestamp();
         if (_timeProvider.GetElapsedTime(Volatile.Read(ref _lastReceived), now) > _options.IdleTimeout)
         {
@@ -369,9 +374,10 @@ internal sealed class SignalingConnection : ISignalingConnection, IHeartbeatMemb
                 }
             }
         }
-        catch (Exception e) when (e is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException)
+        catch (Exception e) when (e is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
         {
-            // The held messages survive in the session; the reader sees the abort and reports the drop.
+            // The held messages survive in the session; the reader sees the abort and reports the drop. Whatever
+            // ends the drain must end it here: RunAsync waits for it.
             SignalingLog.ConnectionFailed(_logger, e);
             _socket.Abort();
             StopSending();

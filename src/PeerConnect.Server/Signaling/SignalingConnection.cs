@@ -7,8 +7,9 @@ namespace PeerConnect.Server.Signaling;
 
 /// <summary>
 /// One client WebSocket. An idle connection holds one pending zero-byte receive and nothing else: a read buffer is
-/// borrowed only while a message arrives, sends go through a short queue that a thread-pool work item drains only
-/// while it has something in it, and the shared <see cref="SignalingHeartbeat"/> pings it and closes it when idle.
+/// borrowed only while a message arrives, sends go through a short queue drained only while it has something in it
+/// (on the sender's thread until a write has to wait, then on the thread pool), and the shared
+/// <see cref="SignalingHeartbeat"/> pings it and closes it when idle.
 /// </summary>
 internal sealed class SignalingConnection : ISignalingConnection, IHeartbeatMember, IThreadPoolWorkItem
 {
@@ -321,8 +322,9 @@ internal sealed class SignalingConnection : ISignalingConnection, IHeartbeatMemb
             _draining = true;
         }
 
-        // Off the caller's thread: the hub's loop must not run encoders and socket writes.
-        ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+        // On the caller's thread until a write has to wait: a relayed signal then reaches the socket without another
+        // thread's wake-up, which on a busy host is what the tail latency is made of.
+        _ = DrainAsync();
     }
 
     /// <summary>Drops what is queued and refuses more (the socket is gone).</summary>

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Signaling at scale: N clients in rooms of two against one PeerConnect server, two PeerConnect servers on Redis,
 # and the PeerJS server (the reference). Figures go to stdout; docs/benchmarks.md records one run.
-# Usage: benchmarks/signaling-load.sh N [seconds] [rate-per-client]   (PEERJS_DIR: where `npm install peer` ran)
+# Usage: benchmarks/signaling-load.sh N [seconds] [rate-per-client]   (PEERJS_DIR: where `npm install peer` ran;
+# RUNS: which of "one redis peerjs" to run, all by default; SERVER_ENV: extra VAR=value words for our servers)
 set -euo pipefail
 n=${1:-1000}
 seconds=${2:-20}
 rate=${3:-1}
 peerjs_dir=${PEERJS_DIR:-/tmp/peerjs-ref}
+runs=" ${RUNS:-one redis peerjs} "
 root=$(cd "$(dirname "$0")/.." && pwd)
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"  # containers may cap the hard limit (20000 here)
 server_dll=$root/src/PeerConnect.Server/bin/Release/net10.0/PeerConnect.Server.dll
@@ -24,31 +26,42 @@ wait_port() { for _ in $(seq 100); do (echo >/dev/tcp/127.0.0.1/"$1") 2>/dev/nul
 start_server() { # port [redis]
   env PeerConnect__Turn__Enabled=false Logging__LogLevel__Default=Warning \
   PeerConnect__Signaling__MaxConnections=20000 PeerConnect__Signaling__MaxRooms=20000 \
-  ${2:+PeerConnect__Signaling__Redis=$2} \
+  ${2:+PeerConnect__Signaling__Redis=$2} ${SERVER_ENV:-} \
     dotnet "$server_dll" --urls "http://127.0.0.1:$1" >/tmp/pc-server-$1.log 2>&1 &
   pids+=($!); last_pid=$!
   wait_port "$1"
 }
 
+cpu_seconds() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.1f", ($14 + $15) / hz}' "/proc/$1/stat"; }
+
 run_load() { dotnet "$load_dll" --clients "$n" --seconds "$seconds" --rate "$rate" --sources 4 "$@"; }
 
+if [[ $runs == *" one "* ]]; then
 echo "== one PeerConnect server"
 start_server 17100; one=$last_pid
-run_load --protocol peerconnect --urls ws://127.0.0.1:17100/ws --pids "$one"
+run_load --protocol peerconnect --urls ws://127.0.0.1:17100/ws --pids "$one" --metrics http://127.0.0.1:17100/metrics
+echo "CPU seconds since start (connect, idle and exchange): server $(cpu_seconds "$one")"
 cleanup; pids=()
+fi
 
+if [[ $runs == *" redis "* ]]; then
 echo "== two PeerConnect servers on Redis"
 redis-server --port 17379 --bind 127.0.0.1 --save "" --appendonly no >/tmp/pc-redis.log 2>&1 &
 pids+=($!); redis_pid=$!
 wait_port 17379
 start_server 17101 127.0.0.1:17379; a=$last_pid
 start_server 17102 127.0.0.1:17379; b=$last_pid
-run_load --protocol peerconnect --urls ws://127.0.0.1:17101/ws,ws://127.0.0.1:17102/ws --pids "$a,$b"
+run_load --protocol peerconnect --urls ws://127.0.0.1:17101/ws,ws://127.0.0.1:17102/ws --pids "$a,$b" --metrics http://127.0.0.1:17101/metrics,http://127.0.0.1:17102/metrics
 echo "redis RSS: $(awk '/VmRSS/ {print $2/1024 " MiB"}' /proc/$redis_pid/status)"
+echo "CPU seconds since start (connect, idle and exchange): servers $(cpu_seconds "$a") + $(cpu_seconds "$b"), redis $(cpu_seconds "$redis_pid")"
+redis-cli -p 17379 info commandstats | grep -E 'calls=[0-9]{4,}' || true
 cleanup; pids=()
+fi
 
+[[ $runs == *" peerjs "* ]] || exit 0
 echo "== PeerJS server (peer $(node -p "require('$peerjs_dir/node_modules/peer/package.json').version"), node $(node --version)"
 node "$peerjs_dir/node_modules/peer/dist/bin/peerjs.js" --port 17200 --concurrent_limit 20000 >/tmp/peerjs.log 2>&1 &
 pids+=($!); pj=$!
 wait_port 17200
 run_load --protocol peerjs --urls ws://127.0.0.1:17200/peerjs --pids "$pj"
+echo "CPU seconds since start (connect, idle and exchange): server $(cpu_seconds "$pj")"

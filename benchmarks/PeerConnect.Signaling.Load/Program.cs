@@ -9,15 +9,17 @@ using System.Text.Json;
 // Usage (servers already running; see docs/benchmarks.md "Signaling at scale"):
 //   dotnet run -c Release --project benchmarks/PeerConnect.Signaling.Load -- \
 //     --protocol peerconnect|peerjs --urls ws://127.0.0.1:5000/ws[,ws://127.0.0.1:5001/ws] --clients 1000 \
-//     [--seconds 20] [--rate 1] [--sources 4] [--pids 1234[,5678]]
+//     [--seconds 20] [--rate 1] [--sources 4] [--pids 1234[,5678]] [--metrics http://127.0.0.1:5000/metrics[,...]]
 // Client 2k and 2k+1 form a pair (a room of two); with several URLs the two sit on different servers.
 // Each client sends --rate signals per second to its partner; the payload carries the send time, so the
 // receiver measures relay latency on one clock. Server memory is the RSS of --pids before the clients connect
-// and after they have sat idle for a few seconds.
+// and after they have sat idle for a few seconds; with --metrics, the servers' managed heap (System.Runtime meter)
+// at the same two points tells the GC heap apart from the rest of the RSS.
 var options = LoadOptions.Parse(args);
 var pairs = options.Clients / 2;
 var clients = new LoadClient[pairs * 2];
 var rssBefore = Rss(options.Pids);
+var heapBefore = await ManagedHeapAsync(options.Metrics);
 Console.WriteLine($"protocol {options.Protocol}, {clients.Length} clients, {options.Urls.Count} server(s), {options.Sources} source address(es), rate {options.Rate}/s per client, {options.Seconds} s");
 
 var connectWatch = Stopwatch.StartNew();
@@ -65,7 +67,14 @@ await Task.Delay(TimeSpan.FromSeconds(5));
 var rssIdle = Rss(options.Pids);
 var heldIdle = clients.Count(c => c is { IsOpen: true });
 Console.WriteLine($"idle: {heldIdle} held; server RSS {rssBefore / 1048576.0:F1} MiB -> {rssIdle / 1048576.0:F1} MiB; {(rssIdle - rssBefore) / 1024.0 / Math.Max(1, heldIdle):F1} KiB per connection");
+if (options.Metrics.Count > 0)
+{
+    var heapIdle = await ManagedHeapAsync(options.Metrics);
+    Console.WriteLine($"idle: GC heap after last collection {heapBefore.Heap / 1048576.0:F1} MiB -> {heapIdle.Heap / 1048576.0:F1} MiB ({(heapIdle.Heap - heapBefore.Heap) / 1024.0 / Math.Max(1, heldIdle):F1} KiB per connection), GC committed {heapBefore.Committed / 1048576.0:F1} MiB -> {heapIdle.Committed / 1048576.0:F1} MiB");
+}
 
+var cpuBefore = CpuSeconds(options.Pids);
+var pausesBefore = await GcPausesAsync(options.Metrics);
 using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(options.Seconds));
 var exchangeWatch = Stopwatch.StartNew();
 var senders = clients.Where(c => c is { Partner: not null }).Select(c => c.SendLoopAsync(options.Rate, stop.Token)).ToList();
@@ -76,13 +85,16 @@ var latencies = clients.Where(c => c is not null).SelectMany(c => c.Latencies).O
 var sent = clients.Where(c => c is not null).Sum(c => c.Sent);
 var held = clients.Count(c => c is { IsOpen: true });
 var rssLoaded = Rss(options.Pids);
+var cpu = CpuSeconds(options.Pids) - cpuBefore;
+var pausesAfter = await GcPausesAsync(options.Metrics);
+var pauses = (Seconds: pausesAfter.Seconds - pausesBefore.Seconds, Count: pausesAfter.Count - pausesBefore.Count);
 Console.WriteLine($"exchange: sent {sent}, received {latencies.Length} ({latencies.Length / elapsed:F0} msg/s), held {held}, errors {clients.Where(c => c is not null).Sum(c => c.Errors)}");
 if (latencies.Length > 0)
 {
     Console.WriteLine($"relay latency: p50 {Percentile(latencies, 0.50):F2} ms, p99 {Percentile(latencies, 0.99):F2} ms, max {latencies[^1]:F2} ms");
 }
 
-Console.WriteLine($"server RSS under load: {rssLoaded / 1048576.0:F1} MiB");
+Console.WriteLine($"server RSS under load: {rssLoaded / 1048576.0:F1} MiB; server CPU during the exchange {cpu:F1} s, {cpu * 1e6 / Math.Max(1, latencies.Length):F0} us per relayed message{(options.Metrics.Count > 0 ? $"; GC pauses {pauses.Seconds * 1000:F0} ms in {pauses.Count} collections" : "")}");
 Console.WriteLine($"| {options.Protocol} | {options.Urls.Count} | {clients.Length} | {held} | {latencies.Length / elapsed:F0} | {(latencies.Length > 0 ? Percentile(latencies, 0.50) : double.NaN):F2} | {(latencies.Length > 0 ? Percentile(latencies, 0.99) : double.NaN):F2} | {(rssIdle - rssBefore) / 1024.0 / Math.Max(1, heldIdle):F1} |");
 foreach (var client in clients.Where(c => c is not null))
 {
@@ -90,6 +102,67 @@ foreach (var client in clients.Where(c => c is not null))
 }
 
 static double Percentile(double[] sorted, double p) => sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
+
+// Sums, over the servers, the runtime's Prometheus gauges of the GC heap after the last collection and of the memory
+// the GC has committed.
+static async Task<(double Heap, double Committed)> ManagedHeapAsync(IReadOnlyList<Uri> endpoints)
+{
+    double heap = 0, committed = 0;
+    using var http = new HttpClient();
+    foreach (var endpoint in endpoints)
+    {
+        foreach (var line in (await http.GetStringAsync(endpoint)).Split('\n'))
+        {
+            if (line.StartsWith("dotnet_gc_last_collection_heap_size_bytes", StringComparison.Ordinal))
+            {
+                heap += double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture);
+            }
+            else if (line.StartsWith("dotnet_gc_last_collection_memory_committed_size_bytes", StringComparison.Ordinal))
+            {
+                committed += double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture);
+            }
+        }
+    }
+
+    return (heap, committed);
+}
+
+// User plus system time of the servers (/proc/PID/stat fields 14 and 15, in clock ticks of 100 Hz on Linux).
+static double CpuSeconds(IReadOnlyList<int> pids)
+{
+    double total = 0;
+    foreach (var pid in pids)
+    {
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        total += (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
+    }
+
+    return total;
+}
+
+// Total GC pause time and collection count of the servers so far (System.Runtime meter).
+static async Task<(double Seconds, double Count)> GcPausesAsync(IReadOnlyList<Uri> endpoints)
+{
+    double seconds = 0, count = 0;
+    using var http = new HttpClient();
+    foreach (var endpoint in endpoints)
+    {
+        foreach (var line in (await http.GetStringAsync(endpoint)).Split('\n'))
+        {
+            if (line.StartsWith("dotnet_gc_pause_time_seconds_total", StringComparison.Ordinal))
+            {
+                seconds += double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture);
+            }
+            else if (line.StartsWith("dotnet_gc_collections_total", StringComparison.Ordinal))
+            {
+                count += double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture);
+            }
+        }
+    }
+
+    return (seconds, count);
+}
 
 static long Rss(IReadOnlyList<int> pids)
 {
@@ -108,7 +181,7 @@ static long Rss(IReadOnlyList<int> pids)
     return total;
 }
 
-internal sealed record LoadOptions(string Protocol, IReadOnlyList<Uri> Urls, int Clients, int Seconds, double Rate, int Sources, IReadOnlyList<int> Pids)
+internal sealed record LoadOptions(string Protocol, IReadOnlyList<Uri> Urls, int Clients, int Seconds, double Rate, int Sources, IReadOnlyList<int> Pids, IReadOnlyList<Uri> Metrics)
 {
     public static LoadOptions Parse(string[] args)
     {
@@ -125,6 +198,7 @@ internal sealed record LoadOptions(string Protocol, IReadOnlyList<Uri> Urls, int
             int.Parse(Get("--seconds", "20"), CultureInfo.InvariantCulture),
             double.Parse(Get("--rate", "1"), CultureInfo.InvariantCulture),
             int.Parse(Get("--sources", "4"), CultureInfo.InvariantCulture),
-            Get("--pids", "").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(p => int.Parse(p, CultureInfo.InvariantCulture)).ToList());
+            Get("--pids", "").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(p => int.Parse(p, CultureInfo.InvariantCulture)).ToList(),
+            Get("--metrics", "").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(u => new Uri(u)).ToList());
     }
 }

@@ -71,8 +71,12 @@ internal interface ISharedSignalingBackplane : ISignalingBackplane
     /// Numbers and stores a message for a session wherever it is held, then delivers it to that server as a
     /// <see cref="DeliverCommand"/>. With <paramref name="senderRooms"/>, it is a relayed signal: it goes only to a
     /// session sharing one of those rooms, and a refusal comes back as a <see cref="RelayRefusedCommand"/>.
+    /// Routes are batched until <see cref="Flush"/> or the next other call, so call order is kept.
     /// </summary>
     void Route(SignalingDelivery delivery, IReadOnlyCollection<string>? senderRooms = null);
+
+    /// <summary>Sends the routes batched so far; the hub calls it each time it has emptied its queue.</summary>
+    void Flush();
 
     /// <summary>Adds the member to the room; the members already there, or why it cannot join.</summary>
     ValueTask<RoomJoinResult> JoinRoomAsync(string roomId, PeerInfo member, int maxMembers, int maxRooms);

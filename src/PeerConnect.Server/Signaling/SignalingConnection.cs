@@ -1,16 +1,17 @@
 using System.Buffers;
 using System.Net.WebSockets;
-using System.Threading.Channels;
 using PeerConnect.Signaling.Codec;
 using PeerConnect.Signaling.Protocol;
 
 namespace PeerConnect.Server.Signaling;
 
 /// <summary>
-/// One client WebSocket: a reader loop that enforces the size and rate limits and hands decoded messages to the hub,
-/// a writer loop that owns every send, and a heartbeat loop that pings and closes idle connections.
+/// One client WebSocket. An idle connection holds one pending zero-byte receive and nothing else: a read buffer is
+/// borrowed only while a message arrives, sends go through a short queue drained only while it has something in it
+/// (on the sender's thread until a write has to wait, then on the thread pool), and the shared
+/// <see cref="SignalingHeartbeat"/> pings it and closes it when idle.
 /// </summary>
-internal sealed class SignalingConnection : ISignalingConnection
+internal sealed class SignalingConnection : ISignalingConnection, IHeartbeatMember, IThreadPoolWorkItem
 {
     /// <summary>How long to wait for the client to answer a close frame before dropping the TCP connection.</summary>
     private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(5);
@@ -19,23 +20,34 @@ internal sealed class SignalingConnection : ISignalingConnection
     private const int OversizeDrainFactor = 4;
 
     /// <summary>
-    /// What each connection keeps for reading: enough for a candidate or an ack. A larger message (an SDP) borrows a
-    /// <see cref="SignalingOptions.MaxMessageBytes"/> buffer from the pool while it is read, so an idle connection
-    /// does not pin 64 KiB.
+    /// What a message is first read into: enough for a candidate or an ack. A larger message (an SDP) moves to a
+    /// <see cref="SignalingOptions.MaxMessageBytes"/> buffer; both come from the pool and go back once it is read.
     /// </summary>
-    private const int ResidentReadBytes = 2048;
+    private const int SmallReadBytes = 2048;
 
     private readonly WebSocket _socket;
     private readonly SignalingCodec _codec;
     private readonly SignalingOptions _options;
     private readonly SignalingHub _hub;
+    private readonly SignalingHeartbeat _heartbeat;
     private readonly SignalingMetrics _metrics;
     private readonly ILogger _logger;
     private readonly TimeProvider _timeProvider;
-    private readonly Channel<Outbound> _outbound = Channel.CreateUnbounded<Outbound>(new() { SingleReader = true });
     private readonly TokenBucket _rateLimit;
+
+    // The send queue: the hub and the heartbeat add under the lock, one drain at a time empties it. A lock around a
+    // plain queue keeps an idle connection's share to an empty Queue (a ConcurrentQueue or Channel preallocates a
+    // segment per connection); contention is one enqueue against one dequeue.
+    private readonly Queue<Outbound> _outbound = new();
+    private readonly Lock _sendGate = new();
+    private bool _draining;
+    private bool _sendsClosed;
+    private TaskCompletionSource? _drained;
+
     private long _lastReceived;
+    private long _lastPinged;
     private long _lastSeqWritten;
+    private int _heartbeatSlot;
     private volatile bool _serverClosing;
     private ITimer? _abortTimer;
 
@@ -44,6 +56,7 @@ internal sealed class SignalingConnection : ISignalingConnection
         SignalingCodec codec,
         SignalingOptions options,
         SignalingHub hub,
+        SignalingHeartbeat heartbeat,
         SignalingMetrics metrics,
         ILogger logger,
         TimeProvider timeProvider)
@@ -52,32 +65,30 @@ internal sealed class SignalingConnection : ISignalingConnection
         _codec = codec;
         _options = options;
         _hub = hub;
+        _heartbeat = heartbeat;
         _metrics = metrics;
         _logger = logger;
         _timeProvider = timeProvider;
         _rateLimit = new TokenBucket(options.RateLimitPerSecond, options.RateLimitBurst, timeProvider);
-        _lastReceived = timeProvider.GetTimestamp();
+        _lastReceived = _lastPinged = timeProvider.GetTimestamp();
     }
 
-    public void Send(SignalingMessage message, long relayStart = 0) => _outbound.Writer.TryWrite(new Outbound(message, relayStart, 0, null));
+    public void Send(SignalingMessage message, long relayStart = 0) => Enqueue(new Outbound(message, relayStart, 0, null), closing: false);
 
     public void Close(int closeStatus, string reason)
     {
         _serverClosing = true;
         SignalingLog.Closing(_logger, closeStatus, reason);
-        _outbound.Writer.TryWrite(new Outbound(null, 0, closeStatus, reason));
-        _outbound.Writer.TryComplete();
+        Enqueue(new Outbound(null, 0, closeStatus, reason), closing: true);
     }
 
     /// <summary>Runs until the connection ends, then tells the hub whether the session ends or waits for a resume.</summary>
     public async Task RunAsync(CancellationToken requestAborted)
     {
-        var writer = WriteLoopAsync();
-        using var stopHeartbeat = new CancellationTokenSource();
-        var heartbeat = HeartbeatLoopAsync(stopHeartbeat.Token);
+        _heartbeatSlot = _heartbeat.Add(this);
         var endSession = await ReadLoopAsync(requestAborted).ConfigureAwait(false);
+        _heartbeat.Remove(this, _heartbeatSlot);
         _hub.Post(new DetachCommand(this, endSession));
-        await stopHeartbeat.CancelAsync().ConfigureAwait(false);
         if (!_serverClosing)
         {
             if (_socket.State == WebSocketState.CloseReceived)
@@ -87,110 +98,121 @@ internal sealed class SignalingConnection : ISignalingConnection
             else
             {
                 _socket.Abort();
-                _outbound.Writer.TryComplete();
+                StopSending();
             }
         }
 
-        await writer.ConfigureAwait(false);
-        await heartbeat.ConfigureAwait(false);
+        await DrainedAsync().ConfigureAwait(false);
         _abortTimer?.Dispose();
     }
+
+    /// <summary>Called by the shared heartbeat once per interval.</summary>
+    public void Beat()
+    {
+        if (_serverClosing)
+        {
+            return;
+        }
+
+        var now = _timeProvider.GetTimestamp();
+        if (_timeProvider.GetElapsedTime(Volatile.Read(ref _lastReceived), now) > _options.IdleTimeout)
+        {
+            Close(SignalingCloseCodes.IdleTimeout, "no frame within the idle timeout");
+            return;
+        }
+
+        // The first visit may come up to a slot early after the connection opened; the first ping waits a full interval.
+        if (_timeProvider.GetElapsedTime(_lastPinged, now) >= _options.HeartbeatInterval - (_options.HeartbeatInterval / SignalingHeartbeat.Slots))
+        {
+            _lastPinged = now;
+            Send(new PingMessage());
+        }
+    }
+
+    void IThreadPoolWorkItem.Execute() => _ = DrainAsync();
 
     /// <summary>Reads until the socket closes; true when the client closed normally (1000 or 1001) and the session should end.</summary>
     private async Task<bool> ReadLoopAsync(CancellationToken cancellationToken)
     {
         var max = _options.MaxMessageBytes;
-        var resident = new byte[Math.Min(ResidentReadBytes, max)];
-        var buffer = resident;
         var rejectedInARow = 0;
+        byte[]? buffer = null;
         try
         {
             while (true)
             {
-                if (buffer != resident)
+                // A zero-byte receive waits for the next frame without a buffer; it reaches down to Kestrel's socket,
+                // which then waits without one too.
+                var result = await _socket.ReceiveAsync(Memory<byte>.Empty, cancellationToken).ConfigureAwait(false);
+                if (result.MessageType == WebSocketMessageType.Close)
                 {
-                    ArrayPool<byte>.Shared.Return(buffer);
-                    buffer = resident;
+                    return ClosedNormally();
                 }
 
                 var length = 0;
                 long total = 0;
                 var oversize = false;
-                ValueWebSocketReceiveResult result;
-                do
+                if (!result.EndOfMessage)
                 {
-                    var capacity = buffer == resident ? resident.Length : max;
-                    if (!oversize && length == capacity)
+                    buffer = ArrayPool<byte>.Shared.Rent(Math.Min(SmallReadBytes, max));
+                    do
                     {
-                        if (capacity < max)
+                        var capacity = Math.Min(buffer.Length, max);
+                        if (!oversize && length == capacity)
                         {
-                            var larger = ArrayPool<byte>.Shared.Rent(max);
-                            resident.AsSpan(0, length).CopyTo(larger);
-                            buffer = larger;
-                            capacity = max;
+                            if (capacity < max)
+                            {
+                                var larger = ArrayPool<byte>.Shared.Rent(max);
+                                buffer.AsSpan(0, length).CopyTo(larger);
+                                ArrayPool<byte>.Shared.Return(buffer);
+                                buffer = larger;
+                                capacity = max;
+                            }
+                            else
+                            {
+                                oversize = true;
+                            }
                         }
-                        else
+
+                        var target = oversize ? buffer.AsMemory(0, capacity) : buffer.AsMemory(length, capacity - length);
+                        result = await _socket.ReceiveAsync(target, cancellationToken).ConfigureAwait(false);
+                        if (result.MessageType == WebSocketMessageType.Close)
                         {
-                            oversize = true;
+                            return ClosedNormally();
+                        }
+
+                        total += result.Count;
+                        if (!oversize)
+                        {
+                            length += result.Count;
+                        }
+
+                        if (total > (long)max * OversizeDrainFactor)
+                        {
+                            CloseAfterError(SignalingErrorCode.TooLarge, $"Messages are limited to {max} bytes.", SignalingCloseCodes.MessageTooBig);
+                            return await DiscardUntilCloseAsync(buffer, cancellationToken).ConfigureAwait(false);
                         }
                     }
-
-                    var target = oversize ? buffer.AsMemory(0, capacity) : buffer.AsMemory(length, capacity - length);
-                    result = await _socket.ReceiveAsync(target, cancellationToken).ConfigureAwait(false);
-                    if (result.MessageType == WebSocketMessageType.Close)
-                    {
-                        return !_serverClosing && _socket.CloseStatus is WebSocketCloseStatus.NormalClosure or WebSocketCloseStatus.EndpointUnavailable;
-                    }
-
-                    total += result.Count;
-                    if (!oversize)
-                    {
-                        length += result.Count;
-                    }
-
-                    if (total > (long)max * OversizeDrainFactor)
-                    {
-                        CloseAfterError(SignalingErrorCode.TooLarge, $"Messages are limited to {max} bytes.", SignalingCloseCodes.MessageTooBig);
-                        return false;
-                    }
-                }
-                while (!result.EndOfMessage);
-
-                var receivedAt = _timeProvider.GetTimestamp();
-                Volatile.Write(ref _lastReceived, receivedAt);
-                if (!_rateLimit.TryTake())
-                {
-                    if (++rejectedInARow > _options.RateLimitBurst)
-                    {
-                        CloseAfterError(SignalingErrorCode.RateLimited, "Kept sending over the rate limit.", SignalingCloseCodes.RateLimited);
-                        return false;
-                    }
-
-                    Reject(SignalingErrorCode.RateLimited, "Too many messages; this one was dropped.", null);
-                    continue;
-                }
-
-                rejectedInARow = 0;
-                if (oversize)
-                {
-                    Reject(SignalingErrorCode.TooLarge, $"Messages are limited to {max} bytes; this one had {total}.", null);
-                    continue;
-                }
-
-                if (result.MessageType != _codec.FrameType)
-                {
-                    Reject(SignalingErrorCode.BadMessage, $"{_codec.Subprotocol} messages travel in {_codec.FrameType.ToString().ToLowerInvariant()} frames.", null);
-                    continue;
+                    while (!result.EndOfMessage);
                 }
 
                 try
                 {
-                    _hub.Post(new InboundCommand(this, _codec.Decode(buffer.AsMemory(0, length)), receivedAt));
+                    Process(buffer is null ? ReadOnlyMemory<byte>.Empty : buffer.AsMemory(0, length), result.MessageType, oversize, total, ref rejectedInARow);
                 }
-                catch (SignalingProtocolException e)
+                finally
                 {
-                    SignalingLog.BadMessage(_logger, e.Message);
-                    Reject(SignalingErrorCode.BadMessage, e.Message, e.RequestId);
+                    if (buffer is not null)
+                    {
+                        ArrayPool<byte>.Shared.Return(buffer);
+                        buffer = null;
+                    }
+                }
+
+                if (rejectedInARow < 0)
+                {
+                    buffer = ArrayPool<byte>.Shared.Rent(SmallReadBytes);
+                    return await DiscardUntilCloseAsync(buffer, cancellationToken).ConfigureAwait(false);
                 }
             }
         }
@@ -201,10 +223,72 @@ internal sealed class SignalingConnection : ISignalingConnection
         }
         finally
         {
-            if (buffer != resident)
+            if (buffer is not null)
             {
                 ArrayPool<byte>.Shared.Return(buffer);
             }
+        }
+    }
+
+    /// <summary>
+    /// After closing for an error, reads and drops what the client still sends until its close frame (RFC 6455
+    /// section 7.1.1) or the close timeout: a socket closed with unread data sends a TCP reset, and the reset would
+    /// discard the error and close frame the client has not read yet.
+    /// </summary>
+    private async Task<bool> DiscardUntilCloseAsync(byte[] buffer, CancellationToken cancellationToken)
+    {
+        while ((await _socket.ReceiveAsync(buffer.AsMemory(), cancellationToken).ConfigureAwait(false)).MessageType != WebSocketMessageType.Close)
+        {
+        }
+
+        return false;
+    }
+
+    private bool ClosedNormally() =>
+        !_serverClosing && _socket.CloseStatus is WebSocketCloseStatus.NormalClosure or WebSocketCloseStatus.EndpointUnavailable;
+
+    /// <summary>
+    /// Applies the rate limit and hands one complete message to the hub. Sets <paramref name="rejectedInARow"/> to -1
+    /// when the connection is being closed for exceeding the limit.
+    /// </summary>
+    private void Process(ReadOnlyMemory<byte> message, WebSocketMessageType type, bool oversize, long total, ref int rejectedInARow)
+    {
+        var receivedAt = _timeProvider.GetTimestamp();
+        Volatile.Write(ref _lastReceived, receivedAt);
+        if (!_rateLimit.TryTake())
+        {
+            if (++rejectedInARow > _options.RateLimitBurst)
+            {
+                CloseAfterError(SignalingErrorCode.RateLimited, "Kept sending over the rate limit.", SignalingCloseCodes.RateLimited);
+                rejectedInARow = -1;
+                return;
+            }
+
+            Reject(SignalingErrorCode.RateLimited, "Too many messages; this one was dropped.", null);
+            return;
+        }
+
+        rejectedInARow = 0;
+        if (oversize)
+        {
+            Reject(SignalingErrorCode.TooLarge, $"Messages are limited to {_options.MaxMessageBytes} bytes; this one had {total}.", null);
+            return;
+        }
+
+        if (type != _codec.FrameType)
+        {
+            Reject(SignalingErrorCode.BadMessage, $"{_codec.Subprotocol} messages travel in {_codec.FrameType.ToString().ToLowerInvariant()} frames.", null);
+            return;
+        }
+
+        try
+        {
+            _hub.Post(new InboundCommand(this, _codec.Decode(message), receivedAt));
+        }
+        catch (SignalingProtocolException e)
+        {
+            SignalingLog.BadMessage(_logger, e.Message);
+            Reject(SignalingErrorCode.BadMessage, e.Message, e.RequestId);
         }
     }
 
@@ -218,69 +302,142 @@ internal sealed class SignalingConnection : ISignalingConnection
     private void Reject(SignalingErrorCode code, string text, long? requestId) =>
         _hub.Post(new RejectCommand(this, new ErrorMessage(code, text) { Ref = requestId }));
 
-    private async Task WriteLoopAsync()
+    /// <summary>Queues a frame and starts a drain unless one is running; nothing is queued after the close frame.</summary>
+    private void Enqueue(Outbound item, bool closing)
     {
-        try
+        lock (_sendGate)
         {
-            await foreach (var item in _outbound.Reader.ReadAllAsync().ConfigureAwait(false))
+            if (_sendsClosed)
             {
-                if (item.Message is not { } message)
-                {
-                    _abortTimer = _timeProvider.CreateTimer(static s => ((WebSocket)s!).Abort(), _socket, CloseTimeout, Timeout.InfiniteTimeSpan);
-                    if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
-                    {
-                        await _socket.CloseOutputAsync((WebSocketCloseStatus)item.CloseStatus, item.CloseReason, CancellationToken.None).ConfigureAwait(false);
-                    }
-
-                    return;
-                }
-
-                if (message is PingMessage { Seq: null })
-                {
-                    message = message with { Seq = Volatile.Read(ref _lastSeqWritten) };
-                }
-
-                await _socket.SendAsync(_codec.Encode(message), _codec.FrameType, true, CancellationToken.None).ConfigureAwait(false);
-                _metrics.MessagesSent.Add(1, new KeyValuePair<string, object?>("type", message.Type));
-                if (message.IsSequenced)
-                {
-                    Volatile.Write(ref _lastSeqWritten, message.Seq ?? 0);
-                }
-
-                if (item.RelayStart != 0)
-                {
-                    _metrics.RelayLatency.Record(_timeProvider.GetElapsedTime(item.RelayStart).TotalSeconds);
-                }
+                return;
             }
+
+            _sendsClosed = closing;
+            _outbound.Enqueue(item);
+            if (_draining)
+            {
+                return;
+            }
+
+            _draining = true;
         }
-        catch (Exception e) when (e is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException)
+
+        // On the caller's thread until a write has to wait: a relayed signal then reaches the socket without another
+        // thread's wake-up, which on a busy host is what the tail latency is made of.
+        _ = DrainAsync();
+    }
+
+    /// <summary>Drops what is queued and refuses more (the socket is gone).</summary>
+    private void StopSending()
+    {
+        lock (_sendGate)
         {
-            // The held messages survive in the session; the reader sees the abort and reports the drop.
-            SignalingLog.ConnectionFailed(_logger, e);
-            _socket.Abort();
+            _sendsClosed = true;
+            _outbound.Clear();
         }
     }
 
-    private async Task HeartbeatLoopAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Completes once sending has ended: the close frame written (the hub may still be about to queue it, after an
+    /// error it has to send first) or the queue dropped.
+    /// </summary>
+    private Task DrainedAsync()
     {
-        using var timer = new PeriodicTimer(_options.HeartbeatInterval, _timeProvider);
+        lock (_sendGate)
+        {
+            if (_sendsClosed && !_draining)
+            {
+                return Task.CompletedTask;
+            }
+
+            _drained ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            return _drained.Task;
+        }
+    }
+
+    private async Task DrainAsync()
+    {
         try
         {
-            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+            while (true)
             {
-                if (_timeProvider.GetElapsedTime(Volatile.Read(ref _lastReceived)) > _options.IdleTimeout)
+                Outbound item;
+                lock (_sendGate)
                 {
-                    Close(SignalingCloseCodes.IdleTimeout, "no frame within the idle timeout");
-                    return;
+                    if (!_outbound.TryDequeue(out item))
+                    {
+                        break;
+                    }
                 }
 
-                Send(new PingMessage());
+                if (!await WriteAsync(item).ConfigureAwait(false))
+                {
+                    StopSending();
+                }
             }
         }
-        catch (OperationCanceledException)
+        catch (Exception e) when (e is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
         {
-            // The connection ended; nothing left to ping.
+            // The held messages survive in the session; the reader sees the abort and reports the drop. Whatever
+            // ends the drain must end it here: RunAsync waits for it.
+            SignalingLog.ConnectionFailed(_logger, e);
+            _socket.Abort();
+            StopSending();
         }
+
+        TaskCompletionSource? drained;
+        lock (_sendGate)
+        {
+            if (_outbound.Count > 0)
+            {
+                // Queued between the last dequeue and this lock: this drain carries on in a new work item.
+                ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+                return;
+            }
+
+            _draining = false;
+            drained = _sendsClosed ? _drained : null;
+            if (drained is not null)
+            {
+                _drained = null;
+            }
+        }
+
+        drained?.TrySetResult();
+    }
+
+    /// <summary>Writes one frame; false after the close frame, when nothing more may be sent.</summary>
+    private async ValueTask<bool> WriteAsync(Outbound item)
+    {
+        if (item.Message is not { } message)
+        {
+            _abortTimer = _timeProvider.CreateTimer(static s => ((WebSocket)s!).Abort(), _socket, CloseTimeout, Timeout.InfiniteTimeSpan);
+            if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+            {
+                await _socket.CloseOutputAsync((WebSocketCloseStatus)item.CloseStatus, item.CloseReason, CancellationToken.None).ConfigureAwait(false);
+            }
+
+            return false;
+        }
+
+        if (message is PingMessage { Seq: null })
+        {
+            message = message with { Seq = Volatile.Read(ref _lastSeqWritten) };
+        }
+
+        await _socket.SendAsync(_codec.Encode(message), _codec.FrameType, true, CancellationToken.None).ConfigureAwait(false);
+        _metrics.MessagesSent.Add(1, new KeyValuePair<string, object?>("type", message.Type));
+        if (message.IsSequenced)
+        {
+            Volatile.Write(ref _lastSeqWritten, message.Seq ?? 0);
+        }
+
+        if (item.RelayStart != 0)
+        {
+            _metrics.RelayLatency.Record(_timeProvider.GetElapsedTime(item.RelayStart).TotalSeconds);
+        }
+
+        return true;
     }
 
     private readonly record struct Outbound(SignalingMessage? Message, long RelayStart, int CloseStatus, string? CloseReason);

@@ -12,6 +12,7 @@ namespace PeerConnect.Server.Signaling;
 /// </summary>
 internal sealed class SignalingEndpoint(
     SignalingHub hub,
+    SignalingHeartbeat heartbeat,
     SignalingAuthenticator authenticator,
     IceServerProvider iceServers,
     IOptions<SignalingOptions> options,
@@ -80,7 +81,7 @@ internal sealed class SignalingEndpoint(
         metrics.Connections.Add(1);
         try
         {
-            var connection = new SignalingConnection(socket, codec, _options, hub, metrics, logger, timeProvider);
+            var connection = new SignalingConnection(socket, codec, _options, hub, heartbeat, metrics, logger, timeProvider);
             var query = context.Request.Query;
             var resumeToken = query["resume"].ToString();
             long.TryParse(query["lastSeq"].ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out var lastSeq);

@@ -31,6 +31,7 @@ internal static class SignalingHostingExtensions
         services.AddSingleton<IceServerProvider>();
         services.AddSingleton<SignalingHub>();
         services.AddHostedService(sp => sp.GetRequiredService<SignalingHub>());
+        services.AddSingleton<SignalingHeartbeat>();
         services.AddSingleton<SignalingEndpoint>();
         return services;
     }

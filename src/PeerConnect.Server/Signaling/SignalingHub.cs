@@ -90,19 +90,36 @@ internal sealed class SignalingHub : IHostedService, IDisposable
         {
             await HandleAsync(command).ConfigureAwait(false);
         }
+
+        _shared?.Flush();
     }
 
     private async Task RunAsync()
     {
-        await foreach (var command in _commands.Reader.ReadAllAsync().ConfigureAwait(false))
+        var reader = _commands.Reader;
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
+            while (reader.TryRead(out var command))
+            {
+                try
+                {
+                    await HandleAsync(command).ConfigureAwait(false);
+                }
+                catch (Exception e)
+                {
+                    SignalingLog.HubFailure(_logger, e, command.GetType().Name);
+                }
+            }
+
+            // What the commands just handled routed through the shared store goes out as one batch; under load the
+            // queue rarely empties, and the backplane sends a full batch by itself.
             try
             {
-                await HandleAsync(command).ConfigureAwait(false);
+                _shared?.Flush();
             }
             catch (Exception e)
             {
-                SignalingLog.HubFailure(_logger, e, command.GetType().Name);
+                SignalingLog.HubFailure(_logger, e, nameof(ISharedSignalingBackplane.Flush));
             }
         }
     }

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Buffers.Text;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -12,72 +13,70 @@ namespace PeerConnect.Server.Signaling.Redis;
 /// store holds exactly what a client would read.
 /// </summary>
 /// <remarks>
-/// A delivery envelope: <c>{"t":target,"s":sender?,"r":senderRef?,"l":relayStart?,"m":{message}}</c>; stored and
-/// published as <c>{seq}|{envelope}</c> once numbered.
+/// A delivery envelope is UTF-8: <c>{target}|{sender}|{senderRef}|{relayStart}|{message JSON}</c>, with an empty
+/// field for an absent sender or reference; stored and published as <c>{seq}|{envelope}</c> once numbered. Session
+/// ids are base64url and the other header fields decimal, so none holds a <c>|</c>, and the message is the bytes
+/// after the fifth one: a server reading a delivery parses the message's JSON once, straight from the bytes Redis
+/// sent, instead of a JSON envelope and then the message inside it.
 /// </remarks>
 internal static class RedisRecords
 {
+    private const byte Separator = (byte)'|';
+
+    /// <summary><c>{seq}|</c> then four header fields before the message.</summary>
+    private const int HeaderFields = 5;
+
     private static readonly SignalingCodec Codec = SignalingCodec.Json;
 
-    public static string Envelope(SignalingDelivery delivery)
+    public static byte[] Envelope(SignalingDelivery delivery) => Envelope(null, delivery);
+
+    /// <summary>A held message with its number, as the store keeps it.</summary>
+    public static byte[] Numbered(HeldMessage held) =>
+        Envelope(held.Message.Seq!.Value, new SignalingDelivery("", held.Message, held.SenderSessionId, held.SenderRef, held.RelayStart));
+
+    /// <summary>The sequence number in front of <c>{seq}|{envelope}</c>.</summary>
+    public static long SeqOf(ReadOnlySpan<byte> item)
     {
-        var buffer = new ArrayBufferWriter<byte>(256);
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            writer.WriteStartObject();
-            writer.WriteString("t", delivery.TargetSessionId);
-            if (delivery.SenderSessionId is { } sender)
-            {
-                writer.WriteString("s", sender);
-            }
-
-            if (delivery.SenderRef is { } senderRef)
-            {
-                writer.WriteNumber("r", senderRef);
-            }
-
-            if (delivery.RelayStart != 0)
-            {
-                writer.WriteNumber("l", delivery.RelayStart);
-            }
-
-            writer.WritePropertyName("m");
-            writer.WriteRawValue(Codec.Encode(delivery.Message with { Seq = null }), skipInputValidation: true);
-            writer.WriteEndObject();
-        }
-
-        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+        var bar = item.IndexOf(Separator);
+        return bar > 0 && Utf8Parser.TryParse(item[..bar], out long seq, out var used) && used == bar
+            ? seq
+            : throw new FormatException("A stored delivery lacks its sequence number.");
     }
 
     /// <summary>Reads <c>{seq}|{envelope}</c>.</summary>
-    public static SignalingDelivery Numbered(string item)
+    public static SignalingDelivery Numbered(ReadOnlyMemory<byte> item)
     {
-        var bar = item.IndexOf('|', StringComparison.Ordinal);
-        if (bar <= 0)
+        var span = item.Span;
+        Span<Range> fields = stackalloc Range[HeaderFields + 1];
+        var start = 0;
+        for (var i = 0; i < HeaderFields; i++)
         {
-            throw new FormatException("A stored delivery lacks its sequence number.");
+            var bar = span[start..].IndexOf(Separator);
+            if (bar < 0)
+            {
+                throw new FormatException("A stored delivery lacks a header field.");
+            }
+
+            fields[i] = start..(start + bar);
+            start += bar + 1;
         }
 
-        var seq = long.Parse(item.AsSpan(0, bar), NumberStyles.None, CultureInfo.InvariantCulture);
-        using var document = JsonDocument.Parse(item.AsMemory(bar + 1));
-        var root = document.RootElement;
-        var message = Codec.Decode(Encoding.UTF8.GetBytes(root.GetProperty("m").GetRawText()));
+        fields[HeaderFields] = start..;
+
+        var seq = SeqOf(span);
+        var sender = span[fields[2]];
+        var senderRef = span[fields[3]];
+        var message = Codec.Decode(item[fields[HeaderFields]]);
         return new SignalingDelivery(
-            root.GetProperty("t").GetString()!,
+            Encoding.UTF8.GetString(span[fields[1]]),
             message with { Seq = seq },
-            root.TryGetProperty("s", out var sender) ? sender.GetString() : null,
-            root.TryGetProperty("r", out var senderRef) ? senderRef.GetInt64() : null,
-            root.TryGetProperty("l", out var relayStart) ? relayStart.GetInt64() : 0,
+            sender.IsEmpty ? null : Encoding.UTF8.GetString(sender),
+            senderRef.IsEmpty ? null : Number(senderRef),
+            Number(span[fields[4]]),
             seq);
     }
 
-    public static string Numbered(HeldMessage held)
-    {
-        var seq = held.Message.Seq!.Value;
-        return seq.ToString(CultureInfo.InvariantCulture) + "|" + Envelope(new SignalingDelivery("", held.Message, held.SenderSessionId, held.SenderRef, held.RelayStart));
-    }
-
-    public static HeldMessage Held(string item)
+    public static HeldMessage Held(ReadOnlyMemory<byte> item)
     {
         var delivery = Numbered(item);
         return new HeldMessage(delivery.Message, delivery.SenderSessionId, delivery.SenderRef, delivery.RelayStart);
@@ -95,6 +94,49 @@ internal static class RedisRecords
     public static SignalingPrincipal Principal(string tokenUser, string rooms) => new(
         tokenUser.Length == 0 ? null : tokenUser,
         rooms == "*" ? null : new HashSet<string>(JsonSerializer.Deserialize(rooms, RedisJsonContext.Default.StringArray) ?? [], StringComparer.Ordinal));
+
+    private static byte[] Envelope(long? seq, SignalingDelivery delivery)
+    {
+        var message = Codec.Encode(delivery.Message with { Seq = null });
+        var buffer = new ArrayBufferWriter<byte>(message.Length + 96);
+        if (seq is { } number)
+        {
+            WriteNumber(buffer, number);
+            buffer.Write([Separator]);
+        }
+
+        WriteText(buffer, delivery.TargetSessionId);
+        buffer.Write([Separator]);
+        WriteText(buffer, delivery.SenderSessionId ?? "");
+        buffer.Write([Separator]);
+        if (delivery.SenderRef is { } senderRef)
+        {
+            WriteNumber(buffer, senderRef);
+        }
+
+        buffer.Write([Separator]);
+        WriteNumber(buffer, delivery.RelayStart);
+        buffer.Write([Separator]);
+        buffer.Write(message);
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    private static void WriteText(ArrayBufferWriter<byte> buffer, string text)
+    {
+        var written = Encoding.UTF8.GetBytes(text, buffer.GetSpan(Encoding.UTF8.GetMaxByteCount(text.Length)));
+        buffer.Advance(written);
+    }
+
+    private static void WriteNumber(ArrayBufferWriter<byte> buffer, long number)
+    {
+        Utf8Formatter.TryFormat(number, buffer.GetSpan(20), out var written);
+        buffer.Advance(written);
+    }
+
+    private static long Number(ReadOnlySpan<byte> field) =>
+        Utf8Parser.TryParse(field, out long number, out var used) && used == field.Length
+            ? number
+            : throw new FormatException("A stored delivery has a malformed number.");
 }
 
 /// <summary>Source-generated JSON for the few plain values stored in Redis.</summary>

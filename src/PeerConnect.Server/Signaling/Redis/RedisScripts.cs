@@ -10,7 +10,7 @@ namespace PeerConnect.Server.Signaling.Redis;
 /// pc:s:{session}   hash   inst (server holding it), user, pu (token user or ""), prin (allowed rooms), tok, last (last seq),
 ///                         cseq (highest client sequence number processed)
 /// pc:t:{token}     string session id
-/// pc:q:{session}   zset   held messages, score = seq, member = "{seq}|{envelope}"
+/// pc:l:{session}   list   held messages in seq order, each "{seq}|{envelope}"
 /// pc:sr:{session}  hash   room -> how the session appears there (peer JSON)
 /// pc:r:{room}      zset   member session ids, score = join order
 /// pc:ri:{room}     hash   session id -> peer JSON
@@ -25,29 +25,88 @@ namespace PeerConnect.Server.Signaling.Redis;
 internal static class RedisScripts
 {
     /// <summary>
-    /// ARGV: target, envelope, max held, then for a relayed signal the sender's rooms. Returns the seq, 0 when the
-    /// target has no session, -1 when it shares none of the rooms, -2 when it holds too many messages already.
+    /// Numbers, holds and publishes a batch of deliveries. ARGV: max held, then per delivery: target, envelope, n,
+    /// then n sender rooms; n is -1 for a message that is not a relayed signal (no room check). Returns one result
+    /// per delivery: the seq, 0 when the target has no session, -1 when it shares none of the rooms, -2 when it holds
+    /// too many messages already.
     /// </summary>
+    /// <remarks>
+    /// One script call per batch: the hub routes what it took from its queue in one go, so under load a call carries
+    /// many deliveries and the fixed cost of a script call is paid once for them.
+    /// The held log is a list appended in seq order: RPUSH costs a fraction of a ZADD of the same ~300-byte member and
+    /// returns the length, so the rare overflow is undone rather than every append preceded by a length check; the
+    /// log's expiry is set once when the append creates it (the keep-alive renews it with the session's keys).
+    /// </remarks>
     public const string Route = """
-        local s = 'pc:s:' .. ARGV[1]
-        local inst = redis.call('HGET', s, 'inst')
-        if not inst then return 0 end
-        if #ARGV > 3 then
-          local shared = false
-          for i = 4, #ARGV do
-            if redis.call('ZSCORE', 'pc:r:' .. ARGV[i], ARGV[1]) then shared = true break end
+        local max = tonumber(ARGV[1])
+        local out = {}
+        local i = 2
+        while i <= #ARGV do
+          local target, envelope, n = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2])
+          local first = i + 3
+          i = first + math.max(n, 0)
+          local s = 'pc:s:' .. target
+          local inst = redis.call('HGET', s, 'inst')
+          local result = 0
+          if inst then
+            local shared = n < 0
+            for r = first, first + n - 1 do
+              if redis.call('ZSCORE', 'pc:r:' .. ARGV[r], target) then shared = true break end
+            end
+            result = -1
+            if shared then
+              local q = 'pc:l:' .. target
+              local seq = redis.call('HINCRBY', s, 'last', 1)
+              local item = seq .. '|' .. envelope
+              local held = redis.call('RPUSH', q, item)
+              if held > max then
+                redis.call('RPOP', q)
+                redis.call('HINCRBY', s, 'last', -1)
+                result = -2
+              else
+                if held == 1 then
+                  local ttl = redis.call('PTTL', s)
+                  if ttl > 0 then redis.call('PEXPIRE', q, ttl) end
+                end
+                redis.call('PUBLISH', 'pc:ch:' .. inst, 'D' .. item)
+                result = seq
+              end
+            end
           end
-          if not shared then return -1 end
+          out[#out + 1] = result
         end
-        local q = 'pc:q:' .. ARGV[1]
-        if redis.call('ZCARD', q) >= tonumber(ARGV[3]) then return -2 end
-        local seq = redis.call('HINCRBY', s, 'last', 1)
-        local item = seq .. '|' .. ARGV[2]
-        redis.call('ZADD', q, seq, item)
-        local ttl = redis.call('PTTL', s)
-        if ttl > 0 then redis.call('PEXPIRE', q, ttl) end
-        redis.call('PUBLISH', 'pc:ch:' .. inst, 'D' .. item)
-        return seq
+        return out
+        """;
+
+    /// <summary>
+    /// ARGV: session, through. Drops the held items numbered up to <c>through</c> from the head of the log. The log is
+    /// normally consecutive, so the count to drop is computed and checked at its two ends; after a resync merged
+    /// numbering with gaps it walks the head instead.
+    /// </summary>
+    public const string Acknowledge = """
+        local q = 'pc:l:' .. ARGV[1]
+        local through = tonumber(ARGV[2])
+        local function seqat(i)
+          local item = redis.call('LINDEX', q, i)
+          if not item then return nil end
+          return tonumber(string.match(item, '^(%d+)|'))
+        end
+        local first = seqat(0)
+        if not first or first > through then return 0 end
+        local drop = through - first + 1
+        local last = seqat(drop - 1)
+        local next = seqat(drop)
+        if last and last <= through and (not next or next > through) then
+          redis.call('LTRIM', q, drop, -1)
+          return drop
+        end
+        drop = 0
+        while first and first <= through do
+          redis.call('LPOP', q)
+          drop = drop + 1
+          first = seqat(0)
+        end
+        return drop
         """;
 
     /// <summary>ARGV: room, session, peer JSON, max members, max rooms. Returns {status, others...}: 0 joined, 1 already in, -1 full, -2 too many rooms.</summary>
@@ -108,17 +167,18 @@ internal static class RedisScripts
         redis.call('SREM', 'pc:is:' .. f[1], id)
         redis.call('SADD', 'pc:is:' .. ARGV[3], id)
         if f[1] ~= ARGV[3] then redis.call('PUBLISH', 'pc:ch:' .. f[1], 'M' .. id) end
-        return {id, f[2], f[4], f[5], f[6], redis.call('HGETALL', 'pc:sr:' .. id), redis.call('ZRANGE', 'pc:q:' .. id, 0, -1), redis.call('HGET', s, 'cseq') or '0'}
+        return {id, f[2], f[4], f[5], f[6], redis.call('HGETALL', 'pc:sr:' .. id), redis.call('LRANGE', 'pc:l:' .. id, 0, -1), redis.call('HGET', s, 'cseq') or '0'}
         """;
 
     /// <summary>
     /// ARGV: session, server, user, token user, prin, token, last seq, key lifetime ms, room count n, then n pairs
-    /// (room, peer JSON), then held items. Writes a local session back, keeping the larger last seq, and drops room
+    /// (room, peer JSON), then held items, merged into the log in seq order. Writes a local session back, keeping the
+    /// larger last seq, and drops room
     /// memberships the server no longer knows of.
     /// </summary>
     public const string Resync = """
         local id = ARGV[1]
-        local s, sr, q = 'pc:s:' .. id, 'pc:sr:' .. id, 'pc:q:' .. id
+        local s, sr, q = 'pc:s:' .. id, 'pc:sr:' .. id, 'pc:l:' .. id
         local last = tonumber(redis.call('HGET', s, 'last') or '0')
         if tonumber(ARGV[7]) > last then last = tonumber(ARGV[7]) end
         local old = redis.call('HKEYS', sr)
@@ -146,9 +206,26 @@ internal static class RedisScripts
             redis.call('HDEL', sr, room)
           end
         end
-        for i = 10 + 2 * n, #ARGV do
-          local seq = tonumber(string.match(ARGV[i], '^(%d+)|'))
-          redis.call('ZADD', q, seq, ARGV[i])
+        if #ARGV >= 10 + 2 * n then
+          local held, seen = {}, {}
+          for _, item in ipairs(redis.call('LRANGE', q, 0, -1)) do
+            seen[item] = true
+            held[#held + 1] = item
+          end
+          for i = 10 + 2 * n, #ARGV do
+            if not seen[ARGV[i]] then
+              seen[ARGV[i]] = true
+              held[#held + 1] = ARGV[i]
+            end
+          end
+          local function seqof(item) return tonumber(string.match(item, '^(%d+)|')) end
+          table.sort(held, function(a, b)
+            local sa, sb = seqof(a), seqof(b)
+            if sa ~= sb then return sa < sb end
+            return a < b
+          end)
+          redis.call('DEL', q)
+          for i = 1, #held, 100 do redis.call('RPUSH', q, unpack(held, i, math.min(i + 99, #held))) end
         end
         for _, k in ipairs({s, sr, q}) do redis.call('PEXPIRE', k, ARGV[8]) end
         return last
@@ -156,7 +233,7 @@ internal static class RedisScripts
 
     /// <summary>ARGV: session, token, server. Deletes an ended session.</summary>
     public const string End = """
-        redis.call('DEL', 'pc:s:' .. ARGV[1], 'pc:q:' .. ARGV[1], 'pc:sr:' .. ARGV[1], 'pc:t:' .. ARGV[2])
+        redis.call('DEL', 'pc:s:' .. ARGV[1], 'pc:l:' .. ARGV[1], 'pc:sr:' .. ARGV[1], 'pc:t:' .. ARGV[2])
         redis.call('SREM', 'pc:is:' .. ARGV[3], ARGV[1])
         return 1
         """;

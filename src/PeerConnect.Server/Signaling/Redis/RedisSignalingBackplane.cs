@@ -1,5 +1,6 @@
 using System.Buffers.Text;
 using System.Globalization;
+using System.Text;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Options;
 using PeerConnect.Signaling.Protocol;
@@ -19,6 +20,9 @@ namespace PeerConnect.Server.Signaling.Redis;
 /// </remarks>
 internal sealed class RedisSignalingBackplane : ISharedSignalingBackplane, IDisposable
 {
+    /// <summary>Deliveries per script call at most, so one call never holds Redis for long.</summary>
+    private const int MaxBatch = 64;
+
     private readonly SignalingOptions _options;
     private readonly ILogger _logger;
     private readonly TimeProvider _timeProvider;
@@ -28,6 +32,12 @@ internal sealed class RedisSignalingBackplane : ISharedSignalingBackplane, IDisp
     private readonly TimeSpan _keyLifetime;
     private readonly ITimer _presenceTimer;
     private readonly Lock _subscribeGate = new();
+
+    // Routes waiting for the next flush: the script's arguments, and per delivery the relayed signal whose refusal
+    // the sender must hear (null for the others); then the client sequence marks to write after them.
+    private readonly List<RedisValue> _batch = [];
+    private readonly List<SignalingDelivery?> _batched = [];
+    private readonly Dictionary<string, long> _clientSeqs = new(StringComparer.Ordinal);
     private Action<HubCommand>? _post;
     private ChannelMessageQueue? _queue;
     private volatile bool _available;
@@ -62,6 +72,7 @@ internal sealed class RedisSignalingBackplane : ISharedSignalingBackplane, IDisp
 
     public bool IsAvailable => _available;
 
+
     public ValueTask PublishAsync(SignalingDelivery delivery, CancellationToken cancellationToken)
     {
         Route(delivery);
@@ -81,6 +92,7 @@ internal sealed class RedisSignalingBackplane : ISharedSignalingBackplane, IDisp
 
     public void Register(SignalingSession session)
     {
+        Flush();
         if (_available)
         {
             Fire("register", _db.ScriptEvaluateAsync(RedisScripts.Resync, values: SessionArguments(session, [])));
@@ -89,6 +101,7 @@ internal sealed class RedisSignalingBackplane : ISharedSignalingBackplane, IDisp
 
     public void RotateToken(SignalingSession session, string previousToken)
     {
+        Flush();
         if (!_available)
         {
             return;
@@ -103,58 +116,94 @@ internal sealed class RedisSignalingBackplane : ISharedSignalingBackplane, IDisp
     {
         if (_available)
         {
-            Fire("cseq", _db.HashSetAsync("pc:s:" + sessionId, "cseq", clientSeq, flags: CommandFlags.FireAndForget));
+            // Written with the next flush, after the route of the message that carried it.
+            _clientSeqs[sessionId] = clientSeq;
         }
     }
 
+    /// <remarks>Needs no flush first: what the client acknowledges it has seen, so the store numbered it already.</remarks>
     public void Acknowledge(string sessionId, long through) =>
-        Fire("ack", _db.SortedSetRemoveRangeByScoreAsync("pc:q:" + sessionId, double.NegativeInfinity, through, flags: CommandFlags.FireAndForget));
+        Fire("ack", _db.ScriptEvaluateAsync(RedisScripts.Acknowledge, values: [sessionId, through], flags: CommandFlags.FireAndForget));
 
     public void Route(SignalingDelivery delivery, IReadOnlyCollection<string>? senderRooms = null)
     {
-        var values = new RedisValue[3 + (senderRooms?.Count ?? 0)];
-        values[0] = delivery.TargetSessionId;
-        values[1] = RedisRecords.Envelope(delivery);
-        values[2] = _options.MaxUnackedMessages;
-        if (senderRooms is not null)
+        if (_batched.Count == 0)
         {
-            var i = 3;
+            _batch.Add(_options.MaxUnackedMessages);
+        }
+
+        _batch.Add(delivery.TargetSessionId);
+        _batch.Add(RedisRecords.Envelope(delivery));
+        if (senderRooms is null)
+        {
+            _batch.Add(-1);
+        }
+        else
+        {
+            _batch.Add(senderRooms.Count);
             foreach (var room in senderRooms)
             {
-                values[i++] = room;
+                _batch.Add(room);
             }
         }
 
-        var routed = _db.ScriptEvaluateAsync(RedisScripts.Route, values: values);
-        if (senderRooms is null || delivery.SenderSessionId is not { } sender)
+        _batched.Add(senderRooms is not null && delivery.SenderSessionId is not null ? delivery : null);
+        if (_batched.Count >= MaxBatch)
         {
-            Fire("route", routed);
-            return;
+            Flush();
         }
-
-        _ = routed.ContinueWith(
-            task =>
-            {
-                if (Refusal(task, delivery) is { } answer)
-                {
-                    _post?.Invoke(new RelayRefusedCommand(sender, answer));
-                }
-            },
-            CancellationToken.None,
-            TaskContinuationOptions.ExecuteSynchronously,
-            TaskScheduler.Default);
     }
 
-    private static SignalingMessage? Refusal(Task<RedisResult> routed, SignalingDelivery delivery)
+    public void Flush()
     {
-        var target = delivery.TargetSessionId;
-        if (!routed.IsCompletedSuccessfully)
+        if (_batched.Count > 0)
         {
-            return new ErrorMessage(SignalingErrorCode.Unavailable, "The server cannot reach its shared state; the signal was not sent.") { Ref = delivery.SenderRef };
+            var values = _batch.ToArray();
+            var refusable = _batched.ToArray();
+            _batch.Clear();
+            _batched.Clear();
+            var routed = _db.ScriptEvaluateAsync(RedisScripts.Route, values: values);
+            if (Array.TrueForAll(refusable, delivery => delivery is null))
+            {
+                Fire("route", routed);
+            }
+            else
+            {
+                _ = routed.ContinueWith(
+                    task => ReportRefusals(task, refusable),
+                    CancellationToken.None,
+                    TaskContinuationOptions.ExecuteSynchronously,
+                    TaskScheduler.Default);
+            }
         }
 
-        return (long)routed.Result switch
+        // After the routes: a takeover must not skip a resend of a signal the store never numbered.
+        foreach (var (sessionId, clientSeq) in _clientSeqs)
         {
+            Fire("cseq", _db.HashSetAsync("pc:s:" + sessionId, "cseq", clientSeq, flags: CommandFlags.FireAndForget));
+        }
+
+        _clientSeqs.Clear();
+    }
+
+    private void ReportRefusals(Task<RedisResult> routed, SignalingDelivery?[] deliveries)
+    {
+        var results = routed.IsCompletedSuccessfully ? (RedisResult[])routed.Result! : null;
+        for (var i = 0; i < deliveries.Length; i++)
+        {
+            if (deliveries[i] is { } delivery && Refusal(results is null ? null : (long)results[i], delivery) is { } answer)
+            {
+                _post?.Invoke(new RelayRefusedCommand(delivery.SenderSessionId!, answer));
+            }
+        }
+    }
+
+    private static SignalingMessage? Refusal(long? routed, SignalingDelivery delivery)
+    {
+        var target = delivery.TargetSessionId;
+        return routed switch
+        {
+            null => new ErrorMessage(SignalingErrorCode.Unavailable, "The server cannot reach its shared state; the signal was not sent.") { Ref = delivery.SenderRef },
             0 => new ErrorMessage(SignalingErrorCode.UnknownPeer, $"No peer '{target}'.") { Ref = delivery.SenderRef },
             -1 => new ErrorMessage(SignalingErrorCode.NotInRoom, $"You share no room with '{target}'.") { Ref = delivery.SenderRef },
             -2 => new ExpiredMessage(target, ((SignalMessage)delivery.Message).Kind) { Ref = delivery.SenderRef },
@@ -164,6 +213,7 @@ internal sealed class RedisSignalingBackplane : ISharedSignalingBackplane, IDisp
 
     public async ValueTask<RoomJoinResult> JoinRoomAsync(string roomId, PeerInfo member, int maxMembers, int maxRooms)
     {
+        Flush();
         var result = (RedisResult[])(await RunAsync(RedisScripts.Join, [roomId, member.Id, RedisRecords.Peer(member), maxMembers, maxRooms]).ConfigureAwait(false))!;
         var status = (long)result[0];
         if (status < 0)
@@ -177,6 +227,7 @@ internal sealed class RedisSignalingBackplane : ISharedSignalingBackplane, IDisp
 
     public async ValueTask<IReadOnlyList<string>> LeaveRoomAsync(string roomId, string sessionId)
     {
+        Flush();
         var result = (RedisResult[])(await RunAsync(RedisScripts.Leave, [roomId, sessionId]).ConfigureAwait(false))!;
         return result.Select(id => (string)id!).ToList();
     }
@@ -188,10 +239,15 @@ internal sealed class RedisSignalingBackplane : ISharedSignalingBackplane, IDisp
 
     public async ValueTask<IReadOnlyList<HeldMessage>> ReadHeldAsync(string sessionId, long after, long through)
     {
+        Flush();
         try
         {
-            var items = await _db.SortedSetRangeByScoreAsync("pc:q:" + sessionId, after, through, Exclude.Start).ConfigureAwait(false);
-            return items.Select(item => RedisRecords.Held(item!)).ToList();
+            // The log is short (bounded by acknowledgements), so the range is picked here rather than by index.
+            var items = await _db.ListRangeAsync("pc:l:" + sessionId).ConfigureAwait(false);
+            return items.Select(item => (ReadOnlyMemory<byte>)item)
+                .Where(item => RedisRecords.SeqOf(item.Span) is var seq && seq > after && seq <= through)
+                .Select(RedisRecords.Held)
+                .ToList();
         }
         catch (Exception e) when (e is RedisException or TimeoutException)
         {
@@ -199,15 +255,19 @@ internal sealed class RedisSignalingBackplane : ISharedSignalingBackplane, IDisp
         }
     }
 
-    public void End(SignalingSession session) =>
+    public void End(SignalingSession session)
+    {
+        Flush();
         Fire("end", _db.ScriptEvaluateAsync(RedisScripts.End, values: [session.Id, session.ResumeToken, ServerId]));
+    }
 
     public async ValueTask ResyncAsync(IReadOnlyCollection<SignalingSession> sessions)
     {
+        Flush();
         await RefreshPresenceAsync().ConfigureAwait(false);
         var pending = sessions.Select(session => (Task)_db.ScriptEvaluateAsync(
             RedisScripts.Resync,
-            values: SessionArguments(session, session.Unacked.Select(RedisRecords.Numbered)))).ToList();
+            values: SessionArguments(session, session.Unacked.Select(held => (RedisValue)RedisRecords.Numbered(held))))).ToList();
         pending.AddRange(sessions.Where(session => session.ClientSeq > 0)
             .Select(session => _db.HashSetAsync("pc:s:" + session.Id, "cseq", session.ClientSeq)));
         try
@@ -222,9 +282,10 @@ internal sealed class RedisSignalingBackplane : ISharedSignalingBackplane, IDisp
 
     public void KeepAlive(IReadOnlyCollection<SignalingSession> sessions)
     {
+        Flush();
         foreach (var session in sessions)
         {
-            foreach (var key in (string[])["pc:s:", "pc:q:", "pc:sr:"])
+            foreach (var key in (string[])["pc:s:", "pc:l:", "pc:sr:"])
             {
                 Fire("keepalive", _db.KeyExpireAsync(key + session.Id, _keyLifetime, CommandFlags.FireAndForget));
             }
@@ -264,6 +325,7 @@ internal sealed class RedisSignalingBackplane : ISharedSignalingBackplane, IDisp
 
     private async ValueTask<SharedSessionState?> ClaimAsync(string mode, string key, string check)
     {
+        Flush();
         var result = await RunAsync(RedisScripts.Claim, [mode, key, ServerId, check]).ConfigureAwait(false);
         if (result.IsNull)
         {
@@ -287,14 +349,14 @@ internal sealed class RedisSignalingBackplane : ISharedSignalingBackplane, IDisp
             (string)fields[3]!,
             long.Parse((string)fields[4]!, CultureInfo.InvariantCulture),
             rooms,
-            ((RedisResult[])fields[6]!).Select(item => RedisRecords.Held((string)item!)).ToList(),
+            ((RedisResult[])fields[6]!).Select(item => RedisRecords.Held((byte[])item!)).ToList(),
             long.Parse((string)fields[7]!, CultureInfo.InvariantCulture));
     }
 
     private async Task<string> TokenUserAsync(string sessionId) =>
         (string?)await _db.HashGetAsync("pc:s:" + sessionId, "pu").ConfigureAwait(false) ?? "";
 
-    private RedisValue[] SessionArguments(SignalingSession session, IEnumerable<string> held)
+    private RedisValue[] SessionArguments(SignalingSession session, IEnumerable<RedisValue> held)
     {
         var values = new List<RedisValue>
         {
@@ -314,7 +376,7 @@ internal sealed class RedisSignalingBackplane : ISharedSignalingBackplane, IDisp
             values.Add(RedisRecords.Peer(appearance));
         }
 
-        values.AddRange(held.Select(item => (RedisValue)item));
+        values.AddRange(held);
         return [.. values];
     }
 
@@ -381,19 +443,20 @@ internal sealed class RedisSignalingBackplane : ISharedSignalingBackplane, IDisp
 
     private void OnChannelMessage(ChannelMessage message)
     {
-        var text = (string)message.Message!;
-        if (_post is not { } post || text.Length < 2)
+        // One reader takes every delivery to this server in order, so it reads the bytes as they came, without a string.
+        var payload = (ReadOnlyMemory<byte>)message.Message;
+        if (_post is not { } post || payload.Length < 2)
         {
             return;
         }
 
-        switch (text[0])
+        switch (payload.Span[0])
         {
-            case 'D':
-                post(new DeliverCommand(RedisRecords.Numbered(text[1..])));
+            case (byte)'D':
+                post(new DeliverCommand(RedisRecords.Numbered(payload[1..])));
                 break;
-            case 'M':
-                post(new MovedCommand(text[1..]));
+            case (byte)'M':
+                post(new MovedCommand(Encoding.UTF8.GetString(payload.Span[1..])));
                 break;
         }
     }

@@ -17,11 +17,12 @@ internal sealed class TurnAllocation
     private readonly bool _limited;
     private long _nextIndication;
 
-    public TurnAllocation(TurnFiveTuple fiveTuple, string username, ITurnClientSender sender, ITurnRelaySocket[] relays, TransactionId allocateTransaction, long expires, long bandwidth, long now, TimeProvider time)
+    public TurnAllocation(TurnFiveTuple fiveTuple, string username, ITurnClientLink link, ITurnRelaySocket[] relays, TransactionId allocateTransaction, long expires, long bandwidth, long now, TimeProvider time)
     {
         FiveTuple = fiveTuple;
         Username = username;
-        Sender = sender;
+        Link = link;
+        Sender = link.CreateSender(fiveTuple.Client);
         Relays = relays;
         AllocateTransaction = allocateTransaction;
         Expires = expires;
@@ -40,6 +41,9 @@ internal sealed class TurnAllocation
     public TurnFiveTuple FiveTuple { get; }
 
     public string Username { get; }
+
+    /// <summary>The socket or connection the allocation was made on; told when the allocation ends.</summary>
+    public ITurnClientLink Link { get; }
 
     public ITurnClientSender Sender { get; }
 

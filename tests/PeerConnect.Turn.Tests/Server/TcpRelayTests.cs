@@ -297,6 +297,35 @@ public sealed class TcpRelayTests
         Assert.Equal(0, await peerSide.ReceiveAsync(new byte[16]).WaitAsync(Patience));
     }
 
+    [Fact]
+    public async Task DeletingTheAllocationEndsTheControlConnectionsIdleExemption()
+    {
+        await using var h = new TurnServerHarness(transport: TurnClientTransport.Tcp);
+        Assert.True(AllocateTcp(h).IsSuccess);
+        Assert.True(h.Link.HoldsAnAllocation);
+
+        Assert.True(h.Refresh(0).IsSuccess);
+        Assert.False(h.Link.HoldsAnAllocation);
+
+        // A new allocation on the same connection holds it again.
+        Assert.True(AllocateTcp(h).IsSuccess);
+        Assert.True(h.Link.HoldsAnAllocation);
+    }
+
+    [Fact]
+    public async Task AnExpiredAllocationEndsTheControlConnectionsIdleExemption()
+    {
+        await using var h = new TurnServerHarness(transport: TurnClientTransport.Tcp);
+        Assert.True(AllocateTcp(h).IsSuccess);
+        h.Time.Advance(h.Options.DefaultAllocationLifetime - TimeSpan.FromSeconds(1));
+        Assert.True(h.Link.HoldsAnAllocation);
+
+        // The expiry sweep runs on the server's clock, not on a request of the client's.
+        h.Time.Advance(TimeSpan.FromSeconds(2));
+        Assert.Equal(0, h.Server.AllocationCount);
+        Assert.False(h.Link.HoldsAnAllocation);
+    }
+
     private static Response AllocateTcp(TurnServerHarness h, WriteAttributes? extra = null) =>
         h.Request(StunMethod.Allocate, (ref StunMessageWriter w) =>
         {

@@ -97,7 +97,7 @@ internal sealed class TurnListenerOptions
     /// <summary>Longest allocation lifetime granted.</summary>
     public TimeSpan MaxAllocationLifetime { get; set; } = TimeSpan.FromHours(1);
 
-    /// <summary>Per-allocation relay bandwidth per direction; 0 is unlimited.</summary>
+    /// <summary>Per-allocation relay bandwidth per direction (UDP: excess dropped; TCP relaying: held back); 0 is unlimited.</summary>
     public long BandwidthLimitBytesPerSecond { get; set; }
 
     /// <summary>Kernel buffer of each UDP listener socket in bytes; 0 keeps the system default; unset means 4 MiB.</summary>

@@ -33,6 +33,7 @@ public interface IStunPacketHandler
 public abstract class StunClientLink
 {
     private static long s_nextId;
+    private volatile bool _exemptFromIdleTimeout;
 
     private protected StunClientLink(StunTransportProtocol transport)
     {
@@ -52,9 +53,18 @@ public abstract class StunClientLink
     /// <summary>
     /// Set by the handler when a TCP/TLS connection carries state with a lifetime of its own (a TURN allocation, whose
     /// control connection may stay quiet while data flows elsewhere, RFC 6062): the listener then stops closing it
-    /// for <see cref="StunServerOptions.StreamIdleTimeout"/>. Ignored on UDP.
+    /// for <see cref="StunServerOptions.StreamIdleTimeout"/>. Cleared when that state ends: the timeout applies again,
+    /// counted from then, to the read already waiting too. Ignored on UDP.
     /// </summary>
-    public bool ExemptFromIdleTimeout { get; set; }
+    public bool ExemptFromIdleTimeout
+    {
+        get => _exemptFromIdleTimeout;
+        set
+        {
+            _exemptFromIdleTimeout = value;
+            OnIdleExemptionChanged(value);
+        }
+    }
 
     /// <summary>Sends one message. Never throws: false means it was not sent.</summary>
     /// <param name="message">The bytes.</param>
@@ -70,6 +80,11 @@ public abstract class StunClientLink
     /// <param name="takeOver">Owns the stream until it completes; the token is set when the server stops.</param>
     /// <returns>False on UDP, or when the connection was already handed over.</returns>
     public virtual bool HandOff(Func<Stream, CancellationToken, Task> takeOver) => false;
+
+    /// <summary>A connection re-times the read it is waiting on; UDP has no idle timeout.</summary>
+    private protected virtual void OnIdleExemptionChanged(bool exempt)
+    {
+    }
 }
 
 /// <summary>A link over one UDP socket: sends go to the address given.</summary>
@@ -88,11 +103,39 @@ internal sealed class UdpClientLink(Socket socket) : StunClientLink(StunTranspor
     }
 }
 
-/// <summary>A link over one TCP/TLS connection: responses and relayed data share the stream, one write at a time.</summary>
-internal sealed class StreamClientLink(Stream stream, StunTransportProtocol transport) : StunClientLink(transport)
+/// <summary>
+/// A link over one TCP/TLS connection: responses and relayed data share the stream, one write at a time. It also keeps
+/// the idle deadline of the read the listener is waiting on, so a handler changing the exemption re-times that read.
+/// </summary>
+internal sealed class StreamClientLink(Stream stream, StunTransportProtocol transport, TimeSpan idleTimeout, TimeProvider time) : StunClientLink(transport)
 {
     private readonly Lock _writeLock = new();
+    private readonly Lock _idleLock = new();
     private Func<Stream, CancellationToken, Task>? _takeOver;
+    private CancellationTokenSource? _idle;
+
+    /// <summary>
+    /// A token for the listener's next read, cancelled when the connection stays quiet for the idle timeout, unless it
+    /// is exempt. Pair each call with <see cref="EndIdleWait"/>.
+    /// </summary>
+    public CancellationToken BeginIdleWait()
+    {
+        lock (_idleLock)
+        {
+            _idle = new CancellationTokenSource(ExemptFromIdleTimeout ? Timeout.InfiniteTimeSpan : idleTimeout, time);
+            return _idle.Token;
+        }
+    }
+
+    /// <summary>The read finished (or failed): its deadline goes.</summary>
+    public void EndIdleWait()
+    {
+        lock (_idleLock)
+        {
+            _idle?.Dispose();
+            _idle = null;
+        }
+    }
 
     public override bool Send(ReadOnlySpan<byte> message, SocketAddress remote) => Write(message);
 
@@ -104,6 +147,16 @@ internal sealed class StreamClientLink(Stream stream, StunTransportProtocol tran
 
     /// <summary>The handler that asked for the connection, if one did; the listener's loop reads it after each response.</summary>
     public Func<Stream, CancellationToken, Task>? TakeOver => Volatile.Read(ref _takeOver);
+
+    private protected override void OnIdleExemptionChanged(bool exempt)
+    {
+        lock (_idleLock)
+        {
+            // The waiting read took its deadline under the old rule (an allocation usually ends while the control
+            // connection is quiet): it gets the new one, counted from now.
+            _idle?.CancelAfter(exempt ? Timeout.InfiniteTimeSpan : idleTimeout);
+        }
+    }
 
     public bool Write(ReadOnlySpan<byte> message)
     {

@@ -115,16 +115,21 @@ internal sealed class StreamListener : IDisposable
         {
             client.NoDelay = true;
             await using var stream = await OpenStreamAsync(client, cancellationToken).ConfigureAwait(false);
-            link = new StreamClientLink(stream, _transport);
+            link = new StreamClientLink(stream, _transport, _options.StreamIdleTimeout, _time);
             byte[] remoteAddress = new byte[16];
             remote!.Address.TryWriteBytes(remoteAddress, out int addressLength);
             while (true)
             {
                 int length;
-                using (var idle = new CancellationTokenSource(link.ExemptFromIdleTimeout ? Timeout.InfiniteTimeSpan : _options.StreamIdleTimeout, _time))
-                using (var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, idle.Token))
+                var idle = link.BeginIdleWait();
+                try
                 {
+                    using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, idle);
                     length = await StunStreamFramer.ReadMessageAsync(stream, receiveBuffer.AsMemory(0, _options.MaxMessageLength), linked.Token, _processor.AcceptsChannelData).ConfigureAwait(false);
+                }
+                finally
+                {
+                    link.EndIdleWait();
                 }
                 if (length == 0)
                 {

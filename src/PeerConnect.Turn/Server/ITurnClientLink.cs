@@ -42,4 +42,12 @@ public interface ITurnClientLink
     void HoldsAllocation()
     {
     }
+
+    /// <summary>
+    /// The connection's allocation ended (deleted, expired, or the server stopping): the listener's idle timeout applies
+    /// to a TCP/TLS connection again, counted from now, until it holds another allocation.
+    /// </summary>
+    void AllocationEnded()
+    {
+    }
 }

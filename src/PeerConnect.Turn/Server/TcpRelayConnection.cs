@@ -11,7 +11,9 @@ namespace PeerConnect.Turn.Server;
 /// <remarks>
 /// Until it is bound nothing reads the peer socket: what the peer sends waits in the kernel and TCP flow control
 /// holds the peer back, which is the buffering §5.2 and §5.3 ask for. Both pipe directions await their writes, so a
-/// slow reader on either side slows the other down instead of growing a queue.
+/// slow reader on either side slows the other down instead of growing a queue. The allocation's bandwidth budget
+/// (<see cref="TurnServerOptions.BandwidthLimitBytesPerSecond"/>) works the same way: bytes over it are held until the
+/// budget covers them, and the next read waits with them, so TCP flow control slows the sender; nothing is dropped.
 /// </remarks>
 internal sealed class TcpRelayConnection
 {
@@ -27,12 +29,14 @@ internal sealed class TcpRelayConnection
     private ITimer? _bindTimer;
 
     private readonly TurnServerMetrics _metrics;
+    private readonly TimeProvider _time;
     private readonly Action<TcpRelayConnection> _onClosed;
 
     /// <summary><paramref name="onClosed"/> is called once, when the connection closes (the server drops it from its table).</summary>
-    public TcpRelayConnection(uint id, TurnAllocation allocation, TcpRelay relay, TurnAddress peer, bool fromConnect, TurnServerMetrics metrics, Action<TcpRelayConnection> onClosed)
+    public TcpRelayConnection(uint id, TurnAllocation allocation, TcpRelay relay, TurnAddress peer, bool fromConnect, TurnServerMetrics metrics, TimeProvider time, Action<TcpRelayConnection> onClosed)
     {
         _metrics = metrics;
+        _time = time;
         _onClosed = onClosed;
         Id = id;
         Allocation = allocation;
@@ -58,10 +62,10 @@ internal sealed class TcpRelayConnection
 
     /// <summary>The peer socket is connected: wait for ConnectionBind, closing after <paramref name="bindTimeout"/> (§5.2, §5.3).</summary>
     /// <returns>False when the connection was closed meanwhile (the socket is then disposed).</returns>
-    public bool BecomePending(Socket peer, TimeSpan bindTimeout, TimeProvider time)
+    public bool BecomePending(Socket peer, TimeSpan bindTimeout)
     {
         _peer = peer;
-        _bindTimer = time.CreateTimer(static state => ((TcpRelayConnection)state!).BindTimedOut(), this, bindTimeout, Timeout.InfiniteTimeSpan);
+        _bindTimer = _time.CreateTimer(static state => ((TcpRelayConnection)state!).BindTimedOut(), this, bindTimeout, Timeout.InfiniteTimeSpan);
         if (Interlocked.CompareExchange(ref _state, StatePending, StateConnecting) != StateConnecting)
         {
             _bindTimer.Dispose();
@@ -112,8 +116,8 @@ internal sealed class TcpRelayConnection
         var peer = new NetworkStream(_peer!, ownsSocket: false);
         await using (peer.ConfigureAwait(false))
         {
-            var toPeer = CopyAsync(client, peer, _metrics, toPeer: true, linked.Token);
-            var toClient = CopyAsync(peer, client, _metrics, toPeer: false, linked.Token);
+            var toPeer = CopyAsync(client, peer, toPeer: true, linked.Token);
+            var toClient = CopyAsync(peer, client, toPeer: false, linked.Token);
             await Task.WhenAny(toPeer, toClient).ConfigureAwait(false);
             Close();
             await Task.WhenAll(toPeer, toClient).ConfigureAwait(false);
@@ -128,20 +132,27 @@ internal sealed class TcpRelayConnection
         }
     }
 
-    private static async Task CopyAsync(Stream from, Stream to, TurnServerMetrics metrics, bool toPeer, CancellationToken cancellationToken)
+    private async Task CopyAsync(Stream from, Stream to, bool toPeer, CancellationToken cancellationToken)
     {
         byte[] buffer = ArrayPool<byte>.Shared.Rent(PipeBufferLength);
+        var chunk = buffer.AsMemory(0, Math.Min(buffer.Length, Allocation.StreamReadLimit));
         try
         {
             while (true)
             {
-                int read = await from.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+                int read = await from.ReadAsync(chunk, cancellationToken).ConfigureAwait(false);
                 if (read == 0)
                 {
                     return;
                 }
-                await to.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
-                metrics.TcpRelayed(read, toPeer);
+                var wait = Allocation.TakeStreamBudget(read, toPeer, _time.GetTimestamp());
+                if (wait > TimeSpan.Zero)
+                {
+                    // Over the allocation's budget: these bytes, and so the next read, wait until it covers them.
+                    await Task.Delay(wait, _time, cancellationToken).ConfigureAwait(false);
+                }
+                await to.WriteAsync(chunk[..read], cancellationToken).ConfigureAwait(false);
+                _metrics.TcpRelayed(read, toPeer);
             }
         }
         catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or OperationCanceledException)

@@ -17,11 +17,12 @@ internal sealed class TurnAllocation
     private readonly bool _limited;
     private long _nextIndication;
 
-    public TurnAllocation(TurnFiveTuple fiveTuple, string username, ITurnClientSender sender, ITurnRelaySocket[] relays, TransactionId allocateTransaction, long expires, long bandwidth, long now, TimeProvider time)
+    public TurnAllocation(TurnFiveTuple fiveTuple, string username, ITurnClientLink link, ITurnRelaySocket[] relays, TransactionId allocateTransaction, long expires, long bandwidth, long now, TimeProvider time)
     {
         FiveTuple = fiveTuple;
         Username = username;
-        Sender = sender;
+        Link = link;
+        Sender = link.CreateSender(fiveTuple.Client);
         Relays = relays;
         AllocateTransaction = allocateTransaction;
         Expires = expires;
@@ -32,6 +33,7 @@ internal sealed class TurnAllocation
             _toPeer = new TokenBucket(bandwidth, bandwidth, now, time);
             _toClient = new TokenBucket(bandwidth, bandwidth, now, time);
         }
+        StreamReadLimit = _limited ? (int)Math.Min(bandwidth, int.MaxValue) : int.MaxValue;
         _nextIndication = Random.Shared.NextInt64();
     }
 
@@ -41,7 +43,16 @@ internal sealed class TurnAllocation
 
     public string Username { get; }
 
+    /// <summary>The socket or connection the allocation was made on; told when the allocation ends.</summary>
+    public ITurnClientLink Link { get; }
+
     public ITurnClientSender Sender { get; }
+
+    /// <summary>
+    /// The most a TCP relay pipe reads at once (RFC 6062): one burst of the bandwidth budget, so pacing holds back one
+    /// read for at most a second rather than a whole buffer for many; unlimited when there is no budget.
+    /// </summary>
+    public int StreamReadLimit { get; }
 
     /// <summary>The relayed sockets: one, or an IPv4 and an IPv6 one for a dual allocation (RFC 8656 §7.2).</summary>
     public ITurnRelaySocket[] Relays { get; }
@@ -130,6 +141,23 @@ internal sealed class TurnAllocation
     public bool TryTakeToPeer(int bytes, long now) => !_limited || _toPeer.TryTake(bytes, now);
 
     public bool TryTakeToClient(int bytes, long now) => !_limited || _toClient.TryTake(bytes, now);
+
+    /// <summary>
+    /// TCP relaying (RFC 6062): counts <paramref name="bytes"/> piped toward the peer or the client against the same
+    /// per-direction budget as UDP relaying (payload bytes), shared by all the allocation's data connections, and
+    /// returns how long to hold them back; zero within the budget or when unlimited. Takes <see cref="Sync"/> itself.
+    /// </summary>
+    public TimeSpan TakeStreamBudget(int bytes, bool toPeer, long now)
+    {
+        if (!_limited)
+        {
+            return TimeSpan.Zero;
+        }
+        lock (Sync)
+        {
+            return toPeer ? _toPeer.Take(bytes, now) : _toClient.Take(bytes, now);
+        }
+    }
 
     /// <summary>A fresh transaction id for a Data indication; only uniqueness matters for indications (RFC 8489 §6).</summary>
     public (ulong High, uint Low) NextIndicationId()

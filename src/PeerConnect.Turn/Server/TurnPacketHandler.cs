@@ -64,6 +64,8 @@ public sealed class TurnPacketHandler : IStunPacketHandler
         public bool HandOff(Func<Stream, CancellationToken, Task> takeOver) => link.HandOff(takeOver);
 
         public void HoldsAllocation() => link.ExemptFromIdleTimeout = true;
+
+        public void AllocationEnded() => link.ExemptFromIdleTimeout = false;
     }
 
     /// <summary>Sends to one client through its link, with the socket address built once per allocation.</summary>

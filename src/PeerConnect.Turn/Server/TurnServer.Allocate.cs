@@ -131,7 +131,7 @@ public sealed partial class TurnServer
                 reservedNext = null;
             }
             TimeSpan lifetime = GrantedLifetime(request);
-            var allocation = new TurnAllocation(fiveTuple, auth.Username, link.CreateSender(fiveTuple.Client), [.. relays], request.TransactionId, After(lifetime), _options.BandwidthLimitBytesPerSecond, Now, _time)
+            var allocation = new TurnAllocation(fiveTuple, auth.Username, link, [.. relays], request.TransactionId, After(lifetime), _options.BandwidthLimitBytesPerSecond, Now, _time)
             {
                 DontFragment = dontFragment,
                 Tcp = primary as TcpRelay,

@@ -97,7 +97,7 @@ public sealed partial class TurnServer
                 }
             }
             socket.NoDelay = true;
-            if (!connection.BecomePending(socket, ConnectionBindTimeout, _time))
+            if (!connection.BecomePending(socket, ConnectionBindTimeout))
             {
                 // The allocation went while connecting; its control connection is gone or going.
                 return;
@@ -201,7 +201,7 @@ public sealed partial class TurnServer
             return;
         }
         socket.NoDelay = true;
-        if (!connection.BecomePending(socket, ConnectionBindTimeout, _time))
+        if (!connection.BecomePending(socket, ConnectionBindTimeout))
         {
             return;
         }
@@ -263,7 +263,7 @@ public sealed partial class TurnServer
         do
         {
             uint id = (uint)Random.Shared.NextInt64(1, uint.MaxValue);
-            connection = new TcpRelayConnection(id, allocation, relay, peer, fromConnect, _metrics, c => _tcpConnections.TryRemove(c.Id, out _));
+            connection = new TcpRelayConnection(id, allocation, relay, peer, fromConnect, _metrics, _time, c => _tcpConnections.TryRemove(c.Id, out _));
         }
         while (!_tcpConnections.TryAdd(connection.Id, connection));
         admission = relay.TryAdd(connection);

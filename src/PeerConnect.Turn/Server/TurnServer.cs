@@ -254,6 +254,12 @@ public sealed partial class TurnServer : IAsyncDisposable
             {
                 _allocationsPerUser[allocation.Username] = held - 1;
             }
+            if (allocation.FiveTuple.IsStream)
+            {
+                // Inside the table lock: a new Allocate on the same connection commits only after this, so its
+                // HoldsAllocation comes later and wins.
+                allocation.Link.AllocationEnded();
+            }
         }
         allocation.Closing.Cancel();
         int permissions, channels;

@@ -81,7 +81,11 @@ public sealed record TurnServerOptions
     /// </summary>
     public bool AllowRfc5766ChannelNumbers { get; init; }
 
-    /// <summary>Bytes per second each allocation may relay in each direction; excess is dropped and counted. 0 = unlimited. Default 0.</summary>
+    /// <summary>
+    /// Payload bytes per second each allocation may relay in each direction. Over UDP relays the excess is dropped and
+    /// counted; TCP relaying (RFC 6062) holds the bytes back until the budget covers them, which its data connections
+    /// share, so TCP flow control slows the sender. 0 = unlimited. Default 0.
+    /// </summary>
     public long BandwidthLimitBytesPerSecond { get; init; }
 
     /// <summary>

@@ -297,6 +297,69 @@ public sealed class TcpRelayTests
         Assert.Equal(0, await peerSide.ReceiveAsync(new byte[16]).WaitAsync(Patience));
     }
 
+    [Fact]
+    public async Task DeletingTheAllocationEndsTheControlConnectionsIdleExemption()
+    {
+        await using var h = new TurnServerHarness(transport: TurnClientTransport.Tcp);
+        Assert.True(AllocateTcp(h).IsSuccess);
+        Assert.True(h.Link.HoldsAnAllocation);
+
+        Assert.True(h.Refresh(0).IsSuccess);
+        Assert.False(h.Link.HoldsAnAllocation);
+
+        // A new allocation on the same connection holds it again.
+        Assert.True(AllocateTcp(h).IsSuccess);
+        Assert.True(h.Link.HoldsAnAllocation);
+    }
+
+    [Fact]
+    public async Task AnExpiredAllocationEndsTheControlConnectionsIdleExemption()
+    {
+        await using var h = new TurnServerHarness(transport: TurnClientTransport.Tcp);
+        Assert.True(AllocateTcp(h).IsSuccess);
+        h.Time.Advance(h.Options.DefaultAllocationLifetime - TimeSpan.FromSeconds(1));
+        Assert.True(h.Link.HoldsAnAllocation);
+
+        // The expiry sweep runs on the server's clock, not on a request of the client's.
+        h.Time.Advance(TimeSpan.FromSeconds(2));
+        Assert.Equal(0, h.Server.AllocationCount);
+        Assert.False(h.Link.HoldsAnAllocation);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task BandwidthLimitHoldsTcpRelayingBackWithoutLoss(bool toPeer)
+    {
+        const int Rate = 1000;
+        const int Total = 3500;
+        await using var h = new TurnServerHarness(configure: o => o with { BandwidthLimitBytesPerSecond = Rate }, transport: TurnClientTransport.Tcp);
+        using var peer = new TcpPeer();
+        Assert.True(AllocateTcp(h).IsSuccess);
+        uint id = await ConnectAsync(h, peer.Address);
+        using var peerSide = await peer.AcceptAsync();
+        var data = new FakeLink(2, TurnClientTransport.Tcp);
+        Assert.True(Bind(h, data, id).IsSuccess);
+        using var pair = await SocketPair.CreateAsync();
+        _ = data.TakenOver!(new NetworkStream(pair.Server, ownsSocket: false), CancellationToken.None);
+        var (sender, receiver) = toPeer ? (pair.Client, peerSide) : (peerSide, pair.Client);
+
+        byte[] sent = System.Security.Cryptography.RandomNumberGenerator.GetBytes(Total);
+        await sender.SendAsync(sent);
+        var received = new byte[Total];
+        int count = 0;
+        for (int seconds = 0; count < Total; seconds++)
+        {
+            Assert.True(seconds < 60, $"Only {count} of {Total} bytes relayed after {seconds} s of the fake clock");
+            count += await ReceiveAvailableAsync(receiver, received.AsMemory(count));
+            // A token bucket of one second's burst: by second n of the clock, at most (1 + n) seconds' worth.
+            Assert.True(count <= Rate * (1 + seconds), $"{count} bytes relayed by second {seconds}");
+            h.Time.Advance(TimeSpan.FromSeconds(1));
+        }
+        // Held back, never dropped: every byte arrives, in order.
+        Assert.Equal(sent, received);
+    }
+
     private static Response AllocateTcp(TurnServerHarness h, WriteAttributes? extra = null) =>
         h.Request(StunMethod.Allocate, (ref StunMessageWriter w) =>
         {
@@ -338,6 +401,19 @@ public sealed class TcpRelayTests
             received += n;
         }
         return System.Text.Encoding.UTF8.GetString(buffer);
+    }
+
+    /// <summary>What arrives within a moment (the relay may be holding the rest back); 0 when nothing does.</summary>
+    private static async Task<int> ReceiveAvailableAsync(Socket socket, Memory<byte> buffer)
+    {
+        int received = 0;
+        while (received < buffer.Length && socket.Poll(TimeSpan.FromMilliseconds(200), SelectMode.SelectRead))
+        {
+            int n = await socket.ReceiveAsync(buffer[received..]).AsTask().WaitAsync(Patience);
+            Assert.NotEqual(0, n);
+            received += n;
+        }
+        return received;
     }
 
     /// <summary>A TCP listener on loopback standing in for a peer.</summary>

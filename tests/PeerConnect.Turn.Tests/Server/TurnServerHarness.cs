@@ -161,6 +161,12 @@ internal sealed class FakeLink(long id, TurnClientTransport transport) : ITurnCl
         return true;
     }
 
+    /// <summary>What the core last said: true from Allocate until the allocation ends (the listener's idle-timeout exemption).</summary>
+    public bool HoldsAnAllocation { get; private set; }
+
+    public void HoldsAllocation() => HoldsAnAllocation = true;
+
+    public void AllocationEnded() => HoldsAnAllocation = false;
 
     private int _sendCount;
 

@@ -147,23 +147,16 @@ public sealed class TcpRelayTests
     {
         await using var h = new TurnServerHarness(transport: TurnClientTransport.Tcp);
         using var peer = new TcpPeer();
-        Assert.True(AllocateTcp(h).IsSuccess);
-        uint id = await ConnectAsync(h, peer.Address);
-        using var peerSide = await peer.AcceptAsync();
+        using var bound = await BoundDataConnectionAsync(h, peer);
+        var (peerSide, client, pipe) = (bound.PeerSide, bound.Pair.Client, bound.Pipe);
 
-        var data = new FakeLink(2, TurnClientTransport.Tcp);
-        Assert.True(Bind(h, data, id).IsSuccess);
-        Assert.NotNull(data.TakenOver);
-        using var pair = await SocketPair.CreateAsync();
-        var pipe = data.TakenOver(new NetworkStream(pair.Server, ownsSocket: false), CancellationToken.None);
-
-        await pair.Client.SendAsync("hello peer"u8.ToArray());
+        await client.SendAsync("hello peer"u8.ToArray());
         Assert.Equal("hello peer", await ReceiveTextAsync(peerSide, 10));
         await peerSide.SendAsync("hello client"u8.ToArray());
-        Assert.Equal("hello client", await ReceiveTextAsync(pair.Client, 12));
+        Assert.Equal("hello client", await ReceiveTextAsync(client, 12));
 
         // The client closing its data connection closes the peer's (RFC 6062 §5.5).
-        pair.Client.Shutdown(SocketShutdown.Both);
+        client.Shutdown(SocketShutdown.Both);
         await pipe.WaitAsync(Patience);
         Assert.Equal(0, await peerSide.ReceiveAsync(new byte[16]).WaitAsync(Patience));
     }
@@ -284,13 +277,8 @@ public sealed class TcpRelayTests
     {
         await using var h = new TurnServerHarness(transport: TurnClientTransport.Tcp);
         using var peer = new TcpPeer();
-        Assert.True(AllocateTcp(h).IsSuccess);
-        uint id = await ConnectAsync(h, peer.Address);
-        using var peerSide = await peer.AcceptAsync();
-        var data = new FakeLink(2, TurnClientTransport.Tcp);
-        Assert.True(Bind(h, data, id).IsSuccess);
-        using var pair = await SocketPair.CreateAsync();
-        var pipe = data.TakenOver!(new NetworkStream(pair.Server, ownsSocket: false), CancellationToken.None);
+        using var bound = await BoundDataConnectionAsync(h, peer);
+        var (peerSide, pipe) = (bound.PeerSide, bound.Pipe);
 
         Assert.True(h.Refresh(0).IsSuccess);
         await pipe.WaitAsync(Patience);
@@ -335,14 +323,9 @@ public sealed class TcpRelayTests
         const int Total = 3500;
         await using var h = new TurnServerHarness(configure: o => o with { BandwidthLimitBytesPerSecond = Rate }, transport: TurnClientTransport.Tcp);
         using var peer = new TcpPeer();
-        Assert.True(AllocateTcp(h).IsSuccess);
-        uint id = await ConnectAsync(h, peer.Address);
-        using var peerSide = await peer.AcceptAsync();
-        var data = new FakeLink(2, TurnClientTransport.Tcp);
-        Assert.True(Bind(h, data, id).IsSuccess);
-        using var pair = await SocketPair.CreateAsync();
-        _ = data.TakenOver!(new NetworkStream(pair.Server, ownsSocket: false), CancellationToken.None);
-        var (sender, receiver) = toPeer ? (pair.Client, peerSide) : (peerSide, pair.Client);
+        using var bound = await BoundDataConnectionAsync(h, peer);
+        var (peerSide, client) = (bound.PeerSide, bound.Pair.Client);
+        var (sender, receiver) = toPeer ? (client, peerSide) : (peerSide, client);
 
         byte[] sent = System.Security.Cryptography.RandomNumberGenerator.GetBytes(Total);
         await sender.SendAsync(sent);
@@ -428,6 +411,32 @@ public sealed class TcpRelayTests
         public async Task<Socket> AcceptAsync() => await _listener.AcceptSocketAsync().WaitAsync(Patience);
 
         public void Dispose() => _listener.Stop();
+    }
+
+    /// <summary>
+    /// A TCP allocation Connected to <paramref name="peer"/> and bound over a second client connection (RFC 6062
+    /// §5.2, §5.4): the peer's accepted socket, the client's data connection, and the server's pipe between them.
+    /// </summary>
+    private static async Task<BoundDataConnection> BoundDataConnectionAsync(TurnServerHarness h, TcpPeer peer)
+    {
+        Assert.True(AllocateTcp(h).IsSuccess);
+        uint id = await ConnectAsync(h, peer.Address);
+        var peerSide = await peer.AcceptAsync();
+        var data = new FakeLink(2, TurnClientTransport.Tcp);
+        Assert.True(Bind(h, data, id).IsSuccess);
+        Assert.NotNull(data.TakenOver);
+        var pair = await SocketPair.CreateAsync();
+        var pipe = data.TakenOver(new NetworkStream(pair.Server, ownsSocket: false), CancellationToken.None);
+        return new BoundDataConnection(peerSide, pair, pipe);
+    }
+
+    private sealed record BoundDataConnection(Socket PeerSide, SocketPair Pair, Task Pipe) : IDisposable
+    {
+        public void Dispose()
+        {
+            PeerSide.Dispose();
+            Pair.Dispose();
+        }
     }
 
     /// <summary>Two connected loopback sockets: the server side plays the client data connection the listener hands over.</summary>

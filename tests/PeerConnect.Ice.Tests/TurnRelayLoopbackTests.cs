@@ -1,9 +1,8 @@
 using System.Net;
-using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
 using PeerConnect.Ice.Candidates;
 using PeerConnect.Ice.Servers;
 using PeerConnect.Stun.Server;
+using PeerConnect.Testing;
 using PeerConnect.Turn.Server;
 
 namespace PeerConnect.Ice.Tests;
@@ -16,35 +15,16 @@ public sealed class TurnRelayLoopbackTests : IAsyncLifetime
 {
     private const string User = "alice";
     private const string Password = "wonderland";
-    private X509Certificate2 _certificate = null!;
-    private TurnServer _turn = null!;
-    private StunServer _stun = null!;
+    private LoopbackTurnServer _server = null!;
 
     public async Task InitializeAsync()
     {
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest("CN=turn.test", key, HashAlgorithmName.SHA256);
-        using var ephemeral = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
-        // Export and re-import so SslStream gets a certificate with a usable private key on every platform.
-        _certificate = X509CertificateLoader.LoadPkcs12(ephemeral.Export(X509ContentType.Pfx), null);
-        _turn = new TurnServer(new TurnServerOptions
-        {
-            Users = new Dictionary<string, string> { [User] = Password },
-            // Both peers' relayed addresses are on 127.0.0.1: the server must relay to loopback.
-            AllowLoopbackPeers = true,
-            RelayAddress = IPAddress.Loopback,
-        });
-        _stun = new StunServer(
-            new StunServerOptions { ListenAddresses = [IPAddress.Loopback], Port = 0, TlsPort = 0, Certificate = _certificate, ReceiveLoops = 1 },
-            packetHandler: new TurnPacketHandler(_turn));
-        await _stun.StartAsync();
+        _server = await LoopbackTurnServer.StartAsync(new Dictionary<string, string> { [User] = Password });
     }
 
     public async Task DisposeAsync()
     {
-        await _stun.DisposeAsync();
-        await _turn.DisposeAsync();
-        _certificate.Dispose();
+        await _server.DisposeAsync();
     }
 
     [Theory]
@@ -55,15 +35,15 @@ public sealed class TurnRelayLoopbackTests : IAsyncLifetime
     {
         string url = transport switch
         {
-            "udp" => $"turn:127.0.0.1:{_stun.UdpEndPoints[0].Port}",
-            "tcp" => $"turn:127.0.0.1:{_stun.TcpEndPoints[0].Port}?transport=tcp",
-            _ => $"turns:127.0.0.1:{_stun.TlsEndPoints[0].Port}",
+            "udp" => $"turn:127.0.0.1:{_server.Stun.UdpEndPoints[0].Port}",
+            "tcp" => $"turn:127.0.0.1:{_server.Stun.TcpEndPoints[0].Port}?transport=tcp",
+            _ => $"turns:127.0.0.1:{_server.Stun.TlsEndPoints[0].Port}",
         };
         var options = await IceServer.ConfigureAsync(
             new IceAgentOptions { TransportPolicy = IceTransportPolicy.Relay },
             [new IceServer([url], User, Password)],
             // The test certificate is self-signed; trust exactly it.
-            configureTurn: o => o with { TlsCertificateValidation = (_, cert, _, _) => cert is not null && cert.GetCertHashString() == _certificate.GetCertHashString() });
+            configureTurn: o => o with { TlsCertificateValidation = _server.TrustsCertificate });
         await using var a = new IceAgent(options with { Controlling = true });
         await using var b = new IceAgent(options with { Controlling = false });
 
@@ -72,7 +52,7 @@ public sealed class TurnRelayLoopbackTests : IAsyncLifetime
         Assert.Equal(IceCandidateType.Relayed, a.SelectedPair!.Local.Type);
         Assert.Equal(IceCandidateType.Relayed, a.SelectedPair.Remote.Type);
         Assert.Equal(IceCandidateType.Relayed, b.SelectedPair!.Local.Type);
-        Assert.Equal(2, _turn.AllocationCount);
+        Assert.Equal(2, _server.Turn.AllocationCount);
         await IcePair.ExchangeAsync(a, b, rounds: 50);
     }
 }

@@ -1,9 +1,9 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
 using PeerConnect.Stun.Server;
 using PeerConnect.Stun.Transport;
+using PeerConnect.Testing;
 using PeerConnect.Turn.Client;
 using PeerConnect.Turn.Server;
 
@@ -19,30 +19,16 @@ public sealed class TcpRelayAgainstOurServerTests : IAsyncLifetime
     private const string Password = "secret";
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
 
-    private X509Certificate2 _certificate = null!;
-    private TurnServer _turn = null!;
-    private StunServer _stun = null!;
+    private LoopbackTurnServer _server = null!;
 
     public async Task InitializeAsync()
     {
-        _certificate = TestCertificates.SelfSigned();
-        _turn = new TurnServer(new TurnServerOptions
-        {
-            Users = new Dictionary<string, string> { [User] = Password },
-            AllowLoopbackPeers = true,
-            RelayAddress = IPAddress.Loopback,
-        });
-        _stun = new StunServer(
-            new StunServerOptions { ListenAddresses = [IPAddress.Loopback], Port = 0, TlsPort = 0, Certificate = _certificate, ReceiveLoops = 1 },
-            packetHandler: new TurnPacketHandler(_turn));
-        await _stun.StartAsync();
+        _server = await LoopbackTurnServer.StartAsync(new Dictionary<string, string> { [User] = Password });
     }
 
     public async Task DisposeAsync()
     {
-        await _stun.DisposeAsync();
-        await _turn.DisposeAsync();
-        _certificate.Dispose();
+        await _server.DisposeAsync();
     }
 
     [Theory]
@@ -108,10 +94,10 @@ public sealed class TcpRelayAgainstOurServerTests : IAsyncLifetime
         var client = await TurnTcpRelayClient.ConnectAsync(Options(StunTransportProtocol.Tcp)).WaitAsync(Patience);
         await client.AllocateAsync().WaitAsync(Patience);
         var connection = await client.ConnectPeerAsync(peer.EndPoint).WaitAsync(Patience);
-        Assert.Equal(1, _turn.AllocationCount);
+        Assert.Equal(1, _server.Turn.AllocationCount);
 
         await client.DisposeAsync();
-        Assert.Equal(0, _turn.AllocationCount);
+        Assert.Equal(0, _server.Turn.AllocationCount);
         Assert.Equal(0, await connection.Stream.ReadAsync(new byte[16]).AsTask().WaitAsync(Patience));
         await connection.Stream.DisposeAsync();
     }
@@ -148,11 +134,11 @@ public sealed class TcpRelayAgainstOurServerTests : IAsyncLifetime
 
     private TurnClientOptions Options(StunTransportProtocol transport) => new()
     {
-        Server = transport == StunTransportProtocol.Tls ? _stun.TlsEndPoints.Single() : _stun.TcpEndPoints.Single(),
+        Server = transport == StunTransportProtocol.Tls ? _server.Stun.TlsEndPoints.Single() : _server.Stun.TcpEndPoints.Single(),
         Transport = transport,
         TlsServerName = "localhost",
         // The server's certificate is self-signed for this test only.
-        TlsCertificateValidation = (_, certificate, _, _) => certificate?.GetCertHashString() == _certificate.GetCertHashString(),
+        TlsCertificateValidation = _server.TrustsCertificate,
         Username = User,
         Password = Password,
     };

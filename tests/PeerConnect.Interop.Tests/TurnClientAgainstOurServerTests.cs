@@ -1,6 +1,4 @@
 using System.Net;
-using System.Security.Cryptography.X509Certificates;
-using PeerConnect.Stun.Server;
 using PeerConnect.Stun.Transport;
 using PeerConnect.Testing;
 using PeerConnect.Turn.Client;
@@ -19,9 +17,7 @@ public sealed class TurnClientAgainstOurServerTests : IAsyncLifetime
     private const string Password = "secret";
     private const string Secret = "rest-shared-secret";
 
-    private X509Certificate2 _certificate = null!;
-    private TurnServer _turn = null!;
-    private StunServer _stun = null!;
+    private LoopbackTurnServer _server = null!;
 
     public static TheoryData<StunTransportProtocol, bool> Cases => new()
     {
@@ -35,25 +31,12 @@ public sealed class TurnClientAgainstOurServerTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _certificate = TestCertificates.SelfSigned();
-        _turn = new TurnServer(new TurnServerOptions
-        {
-            Users = new Dictionary<string, string> { [User] = Password },
-            AuthSecret = Secret,
-            AllowLoopbackPeers = true,
-            RelayAddress = IPAddress.Loopback,
-        });
-        _stun = new StunServer(
-            new StunServerOptions { ListenAddresses = [IPAddress.Loopback], Port = 0, TlsPort = 0, Certificate = _certificate, ReceiveLoops = 1 },
-            packetHandler: new TurnPacketHandler(_turn));
-        await _stun.StartAsync();
+        _server = await LoopbackTurnServer.StartAsync(new Dictionary<string, string> { [User] = Password }, Secret);
     }
 
     public async Task DisposeAsync()
     {
-        await _stun.DisposeAsync();
-        await _turn.DisposeAsync();
-        _certificate.Dispose();
+        await _server.DisposeAsync();
     }
 
     [Theory]
@@ -67,7 +50,7 @@ public sealed class TurnClientAgainstOurServerTests : IAsyncLifetime
             Transport = transport,
             TlsServerName = "localhost",
             // The server's certificate is self-signed for this test only.
-            TlsCertificateValidation = (_, certificate, _, _) => certificate?.GetCertHashString() == _certificate.GetCertHashString(),
+            TlsCertificateValidation = _server.TrustsCertificate,
             Username = restCredentials ? null : User,
             Password = restCredentials ? null : Password,
             RestSecret = restCredentials ? Secret : null,
@@ -78,7 +61,7 @@ public sealed class TurnClientAgainstOurServerTests : IAsyncLifetime
         TurnAllocation allocation = await client.AllocateAsync().WaitAsync(RelayEcho.Patience);
         Assert.Equal(IPAddress.Loopback, allocation.RelayedEndPoint.Address);
         Assert.Equal(client.LocalEndPoint, allocation.MappedEndPoint);
-        Assert.Equal(1, _turn.AllocationCount);
+        Assert.Equal(1, _server.Turn.AllocationCount);
 
         // Permission first, then Send indications out and Data indications back (no channel yet).
         await client.CreatePermissionAsync([peer.EndPoint]).WaitAsync(RelayEcho.Patience);
@@ -92,13 +75,13 @@ public sealed class TurnClientAgainstOurServerTests : IAsyncLifetime
 
         // Closing deletes the allocation (Refresh with LIFETIME 0, RFC 8656 §7.2).
         await client.DisposeAsync();
-        Assert.Equal(0, _turn.AllocationCount);
+        Assert.Equal(0, _server.Turn.AllocationCount);
     }
 
     private IPEndPoint ServerEndPoint(StunTransportProtocol transport) => transport switch
     {
-        StunTransportProtocol.Udp => _stun.UdpEndPoints.Single(),
-        StunTransportProtocol.Tcp => _stun.TcpEndPoints.Single(),
-        _ => _stun.TlsEndPoints.Single(),
+        StunTransportProtocol.Udp => _server.Stun.UdpEndPoints.Single(),
+        StunTransportProtocol.Tcp => _server.Stun.TcpEndPoints.Single(),
+        _ => _server.Stun.TlsEndPoints.Single(),
     };
 }

@@ -82,11 +82,11 @@ internal sealed record Measurement(double RoundTripsPerSecond, double Loss, int 
         Task running = Task.WhenAll(paths.Select(p => p.RunAsync(window, stopSending.Token, stopReceiving.Token)));
 
         await Task.Delay(options.Warmup);
-        double? cpuBefore = ServerCpu(serverPid);
+        double? cpuBefore = LoadStatistics.ServerCpu(serverPid);
         window.Start = Stopwatch.GetTimestamp();
         await Task.Delay(options.Duration);
         window.End = Stopwatch.GetTimestamp();
-        double? cpuAfter = ServerCpu(serverPid);
+        double? cpuAfter = LoadStatistics.ServerCpu(serverPid);
         await stopSending.CancelAsync();
         await Task.Delay(TimeSpan.FromSeconds(1));
         await stopReceiving.CancelAsync();
@@ -100,8 +100,8 @@ internal sealed record Measurement(double RoundTripsPerSecond, double Loss, int 
         return new Measurement(
             received / seconds,
             sent == 0 ? 0 : 1 - ((double)received / sent),
-            Percentile(samples, 0.50),
-            Percentile(samples, 0.99),
+            LoadStatistics.Percentile(samples, 0.50),
+            LoadStatistics.Percentile(samples, 0.99),
             cpuAfter - cpuBefore,
             seconds);
     }
@@ -118,21 +118,5 @@ internal sealed record Measurement(double RoundTripsPerSecond, double Loss, int 
         return string.Create(c,
             $"| {path} | {payload} | {RoundTripsPerSecond:F0} | {(relayed ? relayedPerSecond.ToString("F0", c) : "–")} | {Loss:P2} | {P50} | {P99} | " +
             $"{(relayed ? (P50 - baseline!.P50).ToString(c) : "–")} | {(relayed ? (P99 - baseline!.P99).ToString(c) : "–")} | {cpu} |");
-    }
-
-    private static int Percentile(int[] sorted, double q) =>
-        sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)(q * sorted.Length))];
-
-    // utime + stime of the server process, from /proc/PID/stat (fields 14 and 15, in clock ticks of 1/100 s).
-    private static double? ServerCpu(int? pid)
-    {
-        if (pid is not int id)
-        {
-            return null;
-        }
-
-        string stat = File.ReadAllText($"/proc/{id}/stat");
-        string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-        return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
     }
 }

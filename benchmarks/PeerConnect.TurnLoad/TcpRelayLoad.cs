@@ -75,17 +75,17 @@ internal static class TcpRelayLoad
         var pumps = streams.Select(s => new Pump(s, chunk, options.Window)).ToArray();
         var running = pumps.Select(p => p.RunAsync(window, stop.Token)).ToArray();
         await Task.Delay(options.Warmup);
-        double? cpuBefore = ServerCpu(serverPid);
+        double? cpuBefore = LoadStatistics.ServerCpu(serverPid);
         window.Start = Stopwatch.GetTimestamp();
         await Task.Delay(options.Duration);
         window.End = Stopwatch.GetTimestamp();
-        double? cpuAfter = ServerCpu(serverPid);
+        double? cpuAfter = LoadStatistics.ServerCpu(serverPid);
         await stop.CancelAsync();
         await Task.WhenAll(running);
         int[] samples = [.. pumps.SelectMany(p => p.Samples)];
         Array.Sort(samples);
         double seconds = Stopwatch.GetElapsedTime(window.Start, window.End).TotalSeconds;
-        return new Result(pumps.Sum(p => p.EchoedInWindow) / seconds, Percentile(samples, 0.5), Percentile(samples, 0.99), cpuAfter - cpuBefore, seconds);
+        return new Result(pumps.Sum(p => p.EchoedInWindow) / seconds, LoadStatistics.Percentile(samples, 0.5), LoadStatistics.Percentile(samples, 0.99), cpuAfter - cpuBefore, seconds);
     }
 
     private sealed record Result(double EchoedBytesPerSecond, int P50, int P99, double? ServerCpuSeconds, double Seconds)
@@ -212,20 +212,5 @@ internal static class TcpRelayLoad
             {
             }
         }
-    }
-
-    private static int Percentile(int[] sorted, double q) =>
-        sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)(q * sorted.Length))];
-
-    // utime + stime of the server process, from /proc/PID/stat (fields 14 and 15, in clock ticks of 1/100 s).
-    private static double? ServerCpu(int? pid)
-    {
-        if (pid is not int id)
-        {
-            return null;
-        }
-        string stat = File.ReadAllText($"/proc/{id}/stat");
-        string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-        return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
     }
 }

@@ -55,6 +55,12 @@ public sealed partial class TurnServer
             _metrics.Dropped("bad_send_indication");
             return;
         }
+        if (allocation.Tcp is not null)
+        {
+            // RFC 6062 §4: a TCP allocation relays over its data connections only; drop before the bandwidth budget is spent.
+            _metrics.Dropped("tcp_allocation");
+            return;
+        }
         long now = Now;
         lock (allocation.Sync)
         {

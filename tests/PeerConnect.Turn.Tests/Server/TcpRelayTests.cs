@@ -343,6 +343,28 @@ public sealed class TcpRelayTests
         Assert.Equal(sent, received);
     }
 
+    [Fact]
+    public async Task SendIndicationOnATcpAllocationIsDroppedWithoutSpendingItsBandwidth()
+    {
+        const int Rate = 1000;
+        await using var h = new TurnServerHarness(configure: o => o with { BandwidthLimitBytesPerSecond = Rate }, transport: TurnClientTransport.Tcp);
+        using var peer = new TcpPeer();
+        using var bound = await BoundDataConnectionAsync(h, peer);
+        Assert.True(h.CreatePermission(peer.Address).IsSuccess);
+        Assert.Null(h.Send(TurnServerHarness.SendIndication(peer.Address, new byte[Rate])));
+
+        // The clock stands still: the data connection still has the whole first second's budget.
+        byte[] sent = System.Security.Cryptography.RandomNumberGenerator.GetBytes(Rate);
+        await bound.Pair.Client.SendAsync(sent);
+        var received = new byte[Rate];
+        int count = 0;
+        for (int attempt = 0; attempt < 20 && count < Rate; attempt++)
+        {
+            count += await ReceiveAvailableAsync(bound.PeerSide, received.AsMemory(count));
+        }
+        Assert.Equal(sent, received);
+    }
+
     private static Response AllocateTcp(TurnServerHarness h, WriteAttributes? extra = null) =>
         h.Request(StunMethod.Allocate, (ref StunMessageWriter w) =>
         {

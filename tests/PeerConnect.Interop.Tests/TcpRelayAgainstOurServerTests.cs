@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using System.Security.Cryptography;
 using PeerConnect.Stun.Server;
 using PeerConnect.Stun.Transport;
 using PeerConnect.Testing;
@@ -45,7 +44,7 @@ public sealed class TcpRelayAgainstOurServerTests : IAsyncLifetime
         await using (connection.Stream)
         {
             Assert.Equal(peer.EndPoint, connection.Peer);
-            await EchoAsync(connection.Stream, 256 * 1024);
+            await TcpRelayExchange.EchoAsync(connection.Stream, 256 * 1024);
         }
 
         // Connect to the same peer again once the first connection is gone: a fresh CONNECTION-ID.
@@ -53,7 +52,7 @@ public sealed class TcpRelayAgainstOurServerTests : IAsyncLifetime
         await using (again.Stream)
         {
             Assert.NotEqual(connection.ConnectionId, again.ConnectionId);
-            await EchoAsync(again.Stream, 1000);
+            await TcpRelayExchange.EchoAsync(again.Stream, 1000);
         }
     }
 
@@ -63,23 +62,11 @@ public sealed class TcpRelayAgainstOurServerTests : IAsyncLifetime
     public async Task PeerDiallingTheRelayedAddressIsAnnouncedBoundAndRelayed(StunTransportProtocol transport)
     {
         await using var client = await TurnTcpRelayClient.ConnectAsync(Options(transport)).WaitAsync(Patience);
-        var allocation = await client.AllocateAsync().WaitAsync(Patience);
-        await client.CreatePermissionAsync(new IPEndPoint(IPAddress.Loopback, 0)).WaitAsync(Patience);
-
-        using var peer = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        await peer.ConnectAsync(allocation.RelayedEndPoint).WaitAsync(Patience);
-        var accepted = await client.AcceptPeerAsync().WaitAsync(Patience);
-        Assert.Equal(peer.LocalEndPoint, accepted.Peer);
-
+        var dialled = await TcpRelayExchange.DialRelayedAddressAsync(client);
+        using var peer = dialled.Peer;
+        var accepted = dialled.Accepted;
         await using var peerStream = new NetworkStream(peer, ownsSocket: false);
-        byte[] toPeer = RandomNumberGenerator.GetBytes(100_000);
-        byte[] toClient = RandomNumberGenerator.GetBytes(100_000);
-        var sending = Task.WhenAll(
-            accepted.Stream.WriteAsync(toPeer).AsTask(),
-            peerStream.WriteAsync(toClient).AsTask());
-        Assert.Equal(toPeer, await ReadExactlyAsync(peerStream, toPeer.Length));
-        Assert.Equal(toClient, await ReadExactlyAsync(accepted.Stream, toClient.Length));
-        await sending.WaitAsync(Patience);
+        await TcpRelayExchange.ExchangeBothWaysAsync(accepted.Stream, peerStream, 100_000);
 
         // The peer closing closes the client's data connection (RFC 6062 §5.5).
         peer.Shutdown(SocketShutdown.Both);
@@ -126,7 +113,7 @@ public sealed class TcpRelayAgainstOurServerTests : IAsyncLifetime
             for (int i = 0; i < 3; i++)
             {
                 await Task.Delay(TimeSpan.FromSeconds(1.5));
-                await EchoAsync(connection.Stream, 1000);
+                await TcpRelayExchange.EchoAsync(connection.Stream, 1000);
             }
         }
         Assert.Equal(1, turn.AllocationCount);
@@ -157,21 +144,5 @@ public sealed class TcpRelayAgainstOurServerTests : IAsyncLifetime
                 await Task.Delay(100);
             }
         }
-    }
-
-    /// <summary>Writes random bytes and reads the echo concurrently, so neither direction's buffers fill.</summary>
-    internal static async Task EchoAsync(Stream stream, int length)
-    {
-        byte[] sent = RandomNumberGenerator.GetBytes(length);
-        var writing = stream.WriteAsync(sent).AsTask();
-        Assert.Equal(sent, await ReadExactlyAsync(stream, length));
-        await writing.WaitAsync(Patience);
-    }
-
-    internal static async Task<byte[]> ReadExactlyAsync(Stream stream, int length)
-    {
-        var buffer = new byte[length];
-        await stream.ReadExactlyAsync(buffer).AsTask().WaitAsync(Patience);
-        return buffer;
     }
 }

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using System.Security.Cryptography;
 using PeerConnect.Stun.Transport;
 using PeerConnect.Turn.Client;
 
@@ -29,7 +28,7 @@ public sealed class TcpRelayClientInteropTests
         var connection = await client.ConnectPeerAsync(peer.EndPoint).WaitAsync(Patience);
         await using (connection.Stream)
         {
-            await TcpRelayAgainstOurServerTests.EchoAsync(connection.Stream, 256 * 1024);
+            await TcpRelayExchange.EchoAsync(connection.Stream, 256 * 1024);
         }
         Assert.Equal(1, peer.Accepted);
     }
@@ -39,23 +38,13 @@ public sealed class TcpRelayClientInteropTests
     {
         using CoturnServer coturn = await StartCoturnAsync();
         await using var client = await TurnTcpRelayClient.ConnectAsync(Options(coturn)).WaitAsync(Patience);
-        var allocation = await client.AllocateAsync().WaitAsync(Patience);
-        await client.CreatePermissionAsync(new IPEndPoint(IPAddress.Loopback, 0)).WaitAsync(Patience);
-
-        using var peer = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        await peer.ConnectAsync(allocation.RelayedEndPoint).WaitAsync(Patience);
-        var accepted = await client.AcceptPeerAsync().WaitAsync(Patience);
-        Assert.Equal(peer.LocalEndPoint, accepted.Peer);
-
+        var dialled = await TcpRelayExchange.DialRelayedAddressAsync(client);
+        using var peer = dialled.Peer;
+        var accepted = dialled.Accepted;
         await using var peerStream = new NetworkStream(peer, ownsSocket: false);
         await using (accepted.Stream)
         {
-            byte[] toPeer = RandomNumberGenerator.GetBytes(50_000);
-            byte[] toClient = RandomNumberGenerator.GetBytes(50_000);
-            var sending = Task.WhenAll(accepted.Stream.WriteAsync(toPeer).AsTask(), peerStream.WriteAsync(toClient).AsTask());
-            Assert.Equal(toPeer, await TcpRelayAgainstOurServerTests.ReadExactlyAsync(peerStream, toPeer.Length));
-            Assert.Equal(toClient, await TcpRelayAgainstOurServerTests.ReadExactlyAsync(accepted.Stream, toClient.Length));
-            await sending.WaitAsync(Patience);
+            await TcpRelayExchange.ExchangeBothWaysAsync(accepted.Stream, peerStream, 50_000);
         }
     }
 

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Net.WebSockets;
 using PeerConnect.Signaling.Codec;
 using PeerConnect.Signaling.Protocol;
+using PeerConnect.Turn.Server;
 
 namespace PeerConnect.Server.Signaling;
 
@@ -25,6 +26,9 @@ internal sealed class SignalingConnection : ISignalingConnection, IHeartbeatMemb
     /// </summary>
     private const int SmallReadBytes = 2048;
 
+    /// <summary>What an outgoing frame is encoded into: Utf8JsonWriter asks its output for 4 KiB at a time.</summary>
+    private const int FrameBufferBytes = 4096;
+
     private readonly WebSocket _socket;
     private readonly SignalingCodec _codec;
     private readonly SignalingOptions _options;
@@ -33,7 +37,7 @@ internal sealed class SignalingConnection : ISignalingConnection, IHeartbeatMemb
     private readonly SignalingMetrics _metrics;
     private readonly ILogger _logger;
     private readonly TimeProvider _timeProvider;
-    private readonly TokenBucket _rateLimit;
+    private TokenBucket _rateLimit;
 
     // The send queue: the hub and the heartbeat add under the lock, one drain at a time empties it. A lock around a
     // plain queue keeps an idle connection's share to an empty Queue (a ConcurrentQueue or Channel preallocates a
@@ -69,7 +73,7 @@ internal sealed class SignalingConnection : ISignalingConnection, IHeartbeatMemb
         _metrics = metrics;
         _logger = logger;
         _timeProvider = timeProvider;
-        _rateLimit = new TokenBucket(options.RateLimitPerSecond, options.RateLimitBurst, timeProvider);
+        _rateLimit = new TokenBucket(options.RateLimitPerSecond, options.RateLimitBurst, timeProvider.GetTimestamp(), timeProvider);
         _lastReceived = _lastPinged = timeProvider.GetTimestamp();
     }
 
@@ -255,7 +259,7 @@ internal sealed class SignalingConnection : ISignalingConnection, IHeartbeatMemb
     {
         var receivedAt = _timeProvider.GetTimestamp();
         Volatile.Write(ref _lastReceived, receivedAt);
-        if (!_rateLimit.TryTake())
+        if (!_rateLimit.TryTake(1, receivedAt))
         {
             if (++rejectedInARow > _options.RateLimitBurst)
             {
@@ -425,7 +429,12 @@ internal sealed class SignalingConnection : ISignalingConnection, IHeartbeatMemb
             message = message with { Seq = Volatile.Read(ref _lastSeqWritten) };
         }
 
-        await _socket.SendAsync(_codec.Encode(message), _codec.FrameType, true, CancellationToken.None).ConfigureAwait(false);
+        using (var frame = new RentedBufferWriter(FrameBufferBytes))
+        {
+            _codec.Encode(message, frame);
+            await _socket.SendAsync(frame.WrittenMemory, _codec.FrameType, true, CancellationToken.None).ConfigureAwait(false);
+        }
+
         _metrics.MessagesSent.Add(1, new KeyValuePair<string, object?>("type", message.Type));
         if (message.IsSequenced)
         {

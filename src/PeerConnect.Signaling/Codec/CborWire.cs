@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Formats.Cbor;
 
 namespace PeerConnect.Signaling.Codec;
@@ -33,11 +34,17 @@ internal static class CborWire
         }
     }
 
-    public static byte[] Write(WireMap map)
+    // One writer per thread, reset for each message, so its buffer is allocated once instead of per message.
+    [ThreadStatic]
+    private static CborWriter? t_writer;
+
+    public static void Write(WireMap map, IBufferWriter<byte> output)
     {
-        var writer = new CborWriter(CborConformanceMode.Strict);
+        var writer = t_writer ??= new CborWriter(CborConformanceMode.Strict);
+        writer.Reset();
         WriteValue(writer, map);
-        return writer.Encode();
+        var length = writer.Encode(output.GetSpan(writer.BytesWritten));
+        output.Advance(length);
     }
 
     private static WireMap ReadMap(CborReader reader, int depth)

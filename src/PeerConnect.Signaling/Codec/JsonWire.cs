@@ -38,15 +38,25 @@ internal static class JsonWire
         }
     }
 
-    public static byte[] Write(WireMap map)
+    // One writer per thread, pointed at each output in turn: a new Utf8JsonWriter per message was most of what a
+    // relayed signal allocated.
+    [ThreadStatic]
+    private static Utf8JsonWriter? t_writer;
+
+    public static void Write(WireMap map, IBufferWriter<byte> output)
     {
-        var buffer = new ArrayBufferWriter<byte>(256);
-        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
+        var writer = t_writer;
+        if (writer is null)
         {
-            WriteValue(writer, map);
+            writer = t_writer = new Utf8JsonWriter(output, WriterOptions);
+        }
+        else
+        {
+            writer.Reset(output);
         }
 
-        return buffer.WrittenSpan.ToArray();
+        WriteValue(writer, map);
+        writer.Flush();
     }
 
     private static WireMap ReadObject(ref Utf8JsonReader reader)

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net.WebSockets;
 using PeerConnect.Signaling.Protocol;
 
@@ -34,14 +35,31 @@ public abstract class SignalingCodec
     public byte[] Encode(SignalingMessage message)
     {
         ArgumentNullException.ThrowIfNull(message);
-        return Write(MessageWriter.ToWire(message));
+        var scratch = t_scratch ??= new ArrayBufferWriter<byte>(512);
+        scratch.ResetWrittenCount();
+        Write(MessageWriter.ToWire(message), scratch);
+        return scratch.WrittenSpan.ToArray();
+    }
+
+    /// <summary>
+    /// Encodes one message as one frame's payload into <paramref name="output"/>: the hot path, where the caller
+    /// sends from a pooled buffer instead of a new array per message.
+    /// </summary>
+    public void Encode(SignalingMessage message, IBufferWriter<byte> output)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        ArgumentNullException.ThrowIfNull(output);
+        Write(MessageWriter.ToWire(message), output);
     }
 
     /// <summary>Decodes one frame's payload.</summary>
     /// <exception cref="SignalingProtocolException">The payload is not a valid message.</exception>
     public SignalingMessage Decode(ReadOnlyMemory<byte> payload) => MessageReader.FromWire(Read(payload));
 
-    private protected abstract byte[] Write(WireMap map);
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_scratch;
+
+    private protected abstract void Write(WireMap map, IBufferWriter<byte> output);
 
     private protected abstract WireMap Read(ReadOnlyMemory<byte> payload);
 
@@ -51,7 +69,7 @@ public abstract class SignalingCodec
 
         public override WebSocketMessageType FrameType => WebSocketMessageType.Text;
 
-        private protected override byte[] Write(WireMap map) => JsonWire.Write(map);
+        private protected override void Write(WireMap map, IBufferWriter<byte> output) => JsonWire.Write(map, output);
 
         private protected override WireMap Read(ReadOnlyMemory<byte> payload) => JsonWire.Read(payload.Span);
     }
@@ -62,7 +80,7 @@ public abstract class SignalingCodec
 
         public override WebSocketMessageType FrameType => WebSocketMessageType.Binary;
 
-        private protected override byte[] Write(WireMap map) => CborWire.Write(map);
+        private protected override void Write(WireMap map, IBufferWriter<byte> output) => CborWire.Write(map, output);
 
         private protected override WireMap Read(ReadOnlyMemory<byte> payload) => CborWire.Read(payload);
     }

@@ -22,9 +22,17 @@ internal sealed class RentedBufferWriter : IBufferWriter<byte>, IDisposable
         _written += count;
     }
 
-    public Memory<byte> GetMemory(int sizeHint = 0) => _buffer.AsMemory(Reserve(sizeHint));
+    public Memory<byte> GetMemory(int sizeHint = 0)
+    {
+        var start = Reserve(sizeHint);
+        return _buffer.AsMemory(start);
+    }
 
-    public Span<byte> GetSpan(int sizeHint = 0) => _buffer.AsSpan(Reserve(sizeHint));
+    public Span<byte> GetSpan(int sizeHint = 0)
+    {
+        var start = Reserve(sizeHint);
+        return _buffer.AsSpan(start);
+    }
 
     public void Dispose()
     {
@@ -37,6 +45,7 @@ internal sealed class RentedBufferWriter : IBufferWriter<byte>, IDisposable
         }
     }
 
+    /// <summary>Makes room for <paramref name="sizeHint"/> more bytes (at least one), possibly in a new array; where they start.</summary>
     private int Reserve(int sizeHint)
     {
         var needed = _written + Math.Max(sizeHint, 1);

@@ -41,14 +41,17 @@ internal sealed class SignalingAuthenticator
     public bool IsEnabled => _parameters is not null;
 
     /// <summary>The caller, or <see langword="null"/> when a token is required and missing or invalid.</summary>
-    public async ValueTask<SignalingPrincipal?> AuthenticateAsync(HttpRequest request)
+    public ValueTask<SignalingPrincipal?> AuthenticateAsync(HttpRequest request) =>
+        AuthenticateAsync(TokenFrom(request.Headers.Authorization.ToString(), request.Query["access_token"].ToString()));
+
+    /// <summary>The caller holding <paramref name="token"/>, or <see langword="null"/> when a token is required and missing or invalid.</summary>
+    public async ValueTask<SignalingPrincipal?> AuthenticateAsync(string? token)
     {
         if (_parameters is null)
         {
             return SignalingPrincipal.Anonymous;
         }
 
-        var token = TokenFrom(request);
         if (token is null)
         {
             return null;
@@ -89,15 +92,14 @@ internal sealed class SignalingAuthenticator
         return expires is not null && now < expires.Value + skew && (notBefore is null || now + skew >= notBefore.Value);
     }
 
-    private static string? TokenFrom(HttpRequest request)
+    /// <summary>The token from an <c>Authorization: Bearer</c> header, else from the <c>access_token</c> parameter.</summary>
+    public static string? TokenFrom(string? authorization, string? accessToken)
     {
-        var header = request.Headers.Authorization.ToString();
-        if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        if (authorization is not null && authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
         {
-            return header["Bearer ".Length..].Trim();
+            return authorization["Bearer ".Length..].Trim();
         }
 
-        var query = request.Query["access_token"].ToString();
-        return query.Length > 0 ? query : null;
+        return string.IsNullOrEmpty(accessToken) ? null : accessToken;
     }
 }

@@ -33,69 +33,110 @@ internal sealed class SignalingEndpoint(
             return;
         }
 
-        var origin = context.Request.Headers.Origin.ToString();
-        if (origin.Length > 0 && _options.AllowedOrigins.Count > 0
-            && !_options.AllowedOrigins.Contains(origin, StringComparer.OrdinalIgnoreCase))
+        var query = context.Request.Query;
+        var request = new SignalingRequest(
+            context.Request.Headers.Origin.ToString(),
+            [.. context.WebSockets.WebSocketRequestedProtocols],
+            SignalingAuthenticator.TokenFrom(context.Request.Headers.Authorization.ToString(), query["access_token"].ToString()),
+            query["resume"].ToString(),
+            query["lastSeq"].ToString(),
+            context.Request.Host);
+        if (Check(request, out var subprotocol) is { } refusal)
         {
-            SignalingLog.OriginRefused(logger, origin);
-            context.Response.StatusCode = StatusCodes.Status403Forbidden;
+            context.Response.StatusCode = refusal.Status;
+            if (refusal.Text is not null)
+            {
+                await context.Response.WriteAsync(refusal.Text, context.RequestAborted).ConfigureAwait(false);
+            }
+
             return;
         }
 
-        var requested = context.WebSockets.WebSocketRequestedProtocols;
-        string? subprotocol = null;
-        if (requested.Count > 0)
-        {
-            subprotocol = requested.FirstOrDefault(p => p is SignalingSubprotocols.Json or SignalingSubprotocols.Cbor);
-            if (subprotocol is null)
-            {
-                context.Response.StatusCode = StatusCodes.Status400BadRequest;
-                await context.Response.WriteAsync($"Supported subprotocols: {SignalingSubprotocols.Json}, {SignalingSubprotocols.Cbor}.", context.RequestAborted).ConfigureAwait(false);
-                return;
-            }
-        }
-
-        var codec = SignalingCodec.ForSubprotocol(subprotocol)!;
-        var principal = await authenticator.AuthenticateAsync(context.Request).ConfigureAwait(false);
+        var principal = await authenticator.AuthenticateAsync(request.Token).ConfigureAwait(false);
         using var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
         {
             SubProtocol = subprotocol,
             KeepAliveInterval = TimeSpan.Zero,
         }).ConfigureAwait(false);
+        await RunAsync(socket, subprotocol, principal, request, context.RequestAborted).ConfigureAwait(false);
+    }
 
+    /// <summary>
+    /// What is refused before the upgrade, as an HTTP status and text: a disallowed origin, or no subprotocol this
+    /// server speaks. Null when the request may upgrade, with the subprotocol to answer.
+    /// </summary>
+    public (int Status, string? Text)? Check(SignalingRequest request, out string? subprotocol)
+    {
+        subprotocol = null;
+        if (request.Origin.Length > 0 && _options.AllowedOrigins.Count > 0
+            && !_options.AllowedOrigins.Contains(request.Origin, StringComparer.OrdinalIgnoreCase))
+        {
+            SignalingLog.OriginRefused(logger, request.Origin);
+            return (StatusCodes.Status403Forbidden, null);
+        }
+
+        if (request.Subprotocols.Count > 0)
+        {
+            subprotocol = request.Subprotocols.FirstOrDefault(p => p is SignalingSubprotocols.Json or SignalingSubprotocols.Cbor);
+            if (subprotocol is null)
+            {
+                return (StatusCodes.Status400BadRequest, $"Supported subprotocols: {SignalingSubprotocols.Json}, {SignalingSubprotocols.Cbor}.");
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Runs an upgraded connection: refuses it over the WebSocket when the token failed or the server is full
+    /// (a browser cannot read an HTTP status on a failed upgrade), else attaches it to the hub until it ends. The
+    /// connection owns <paramref name="socket"/> from here and disposes it when it ends.
+    /// </summary>
+    public Task RunAsync(WebSocket socket, string? subprotocol, SignalingPrincipal? principal, SignalingRequest request, CancellationToken aborted)
+    {
+        var codec = SignalingCodec.ForSubprotocol(subprotocol)!;
         if (principal is null)
         {
             SignalingLog.ConnectionRefused(logger, "missing or invalid token");
-            await RefuseAsync(socket, codec, SignalingErrorCode.Unauthorized, "A valid token is required.", SignalingCloseCodes.Unauthorized).ConfigureAwait(false);
-            return;
+            return RefuseAsync(socket, codec, SignalingErrorCode.Unauthorized, "A valid token is required.", SignalingCloseCodes.Unauthorized);
         }
 
         if (Interlocked.Increment(ref _open) > _options.MaxConnections)
         {
             Interlocked.Decrement(ref _open);
             SignalingLog.ConnectionRefused(logger, "connection limit reached");
-            await RefuseAsync(socket, codec, SignalingErrorCode.LimitExceeded, "The server has its maximum number of connections.", SignalingCloseCodes.TryAgainLater).ConfigureAwait(false);
-            return;
+            return RefuseAsync(socket, codec, SignalingErrorCode.LimitExceeded, "The server has its maximum number of connections.", SignalingCloseCodes.TryAgainLater);
         }
 
         metrics.Connections.Add(1);
+        var connection = new SignalingConnection(socket, codec, _options, hub, heartbeat, metrics, logger, timeProvider);
+        long.TryParse(request.LastSeq, NumberStyles.None, CultureInfo.InvariantCulture, out var lastSeq);
+        var host = request.Host;
+        hub.Post(new AttachCommand(
+            connection,
+            principal,
+            userId => iceServers.For(userId, host),
+            string.IsNullOrEmpty(request.ResumeToken) ? null : request.ResumeToken,
+            lastSeq));
+
+        // Not awaited here: the request (and its token) is not kept alive for the connection's lifetime.
+        return ServeAsync(socket, connection, aborted);
+    }
+
+    /// <summary>Runs the connection to its end, then disposes the WebSocket (and with it the socket of the listener's connections).</summary>
+    private async Task ServeAsync(WebSocket socket, SignalingConnection connection, CancellationToken aborted)
+    {
         try
         {
-            var connection = new SignalingConnection(socket, codec, _options, hub, heartbeat, metrics, logger, timeProvider);
-            var query = context.Request.Query;
-            var resumeToken = query["resume"].ToString();
-            long.TryParse(query["lastSeq"].ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out var lastSeq);
-            var host = context.Request.Host;
-            hub.Post(new AttachCommand(
-                connection,
-                principal,
-                userId => iceServers.For(userId, host),
-                resumeToken.Length > 0 ? resumeToken : null,
-                lastSeq));
-            await connection.RunAsync(context.RequestAborted).ConfigureAwait(false);
+            await connection.RunAsync(aborted).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            SignalingLog.ConnectionCrashed(logger, e);
         }
         finally
         {
+            socket.Dispose();
             Interlocked.Decrement(ref _open);
             metrics.Connections.Add(-1);
         }
@@ -116,5 +157,18 @@ internal sealed class SignalingEndpoint(
         {
             SignalingLog.ConnectionFailed(logger, e);
         }
+        finally
+        {
+            socket.Dispose();
+        }
     }
 }
+
+/// <summary>What the signaling endpoint reads from a WebSocket upgrade request, whichever listener received it.</summary>
+/// <param name="Origin">The <c>Origin</c> header, empty when absent.</param>
+/// <param name="Subprotocols">The offered <c>Sec-WebSocket-Protocol</c> values.</param>
+/// <param name="Token">The bearer token from the <c>Authorization</c> header or the <c>access_token</c> parameter.</param>
+/// <param name="ResumeToken">The <c>resume</c> parameter, empty when absent.</param>
+/// <param name="LastSeq">The <c>lastSeq</c> parameter as sent.</param>
+/// <param name="Host">The <c>Host</c> header, for the default STUN server's address.</param>
+internal sealed record SignalingRequest(string Origin, IReadOnlyList<string> Subprotocols, string? Token, string? ResumeToken, string? LastSeq, HostString Host);

@@ -33,6 +33,8 @@ internal static class SignalingHostingExtensions
         services.AddHostedService(sp => sp.GetRequiredService<SignalingHub>());
         services.AddSingleton<SignalingHeartbeat>();
         services.AddSingleton<SignalingEndpoint>();
+        services.AddSingleton<SignalingWebSocketListener>();
+        services.AddHostedService(sp => sp.GetRequiredService<SignalingWebSocketListener>());
         return services;
     }
 

@@ -53,4 +53,16 @@ internal static partial class SignalingLog
 
     [LoggerMessage(7043, LogLevel.Information, "Server {DeadServer} stopped renewing its presence; adopting {Count} of its sessions")]
     public static partial void AdoptingSessions(ILogger logger, string deadServer, int count);
+
+    [LoggerMessage(7032, LogLevel.Error, "A signaling connection failed unexpectedly")]
+    public static partial void ConnectionCrashed(ILogger logger, Exception exception);
+
+    [LoggerMessage(7050, LogLevel.Information, "Signaling WebSocket listener on ws://{EndPoint}/ws")]
+    public static partial void WebSocketListening(ILogger logger, System.Net.IPEndPoint endPoint);
+
+    [LoggerMessage(7051, LogLevel.Debug, "Refused WebSocket handshake: {Status} {Reason}")]
+    public static partial void HandshakeRefused(ILogger logger, int status, string reason);
+
+    [LoggerMessage(7052, LogLevel.Warning, "Signaling WebSocket listener could not accept a connection")]
+    public static partial void AcceptFailed(ILogger logger, Exception exception);
 }

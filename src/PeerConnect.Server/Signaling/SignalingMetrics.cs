@@ -20,6 +20,7 @@ internal sealed class SignalingMetrics
         MessagesSent = meter.CreateCounter<long>("peerconnect.signaling.messages.sent", "{message}", "Server messages written, by type.");
         Resumes = meter.CreateCounter<long>("peerconnect.signaling.resumes", "{resume}", "Resume attempts, by result (resumed, failed).");
         Errors = meter.CreateCounter<long>("peerconnect.signaling.errors", "{error}", "Error messages sent, by code.");
+        HandshakesRefused = meter.CreateCounter<long>("peerconnect.signaling.handshakes.refused", "{handshake}", "Opening handshakes the WebSocket listener refused or lost, by reason (HTTP status, timeout, closed).");
         RelayLatency = meter.CreateHistogram(
             "peerconnect.signaling.relay.duration",
             "s",
@@ -40,6 +41,8 @@ internal sealed class SignalingMetrics
     public Counter<long> Resumes { get; }
 
     public Counter<long> Errors { get; }
+
+    public Counter<long> HandshakesRefused { get; }
 
     public Histogram<double> RelayLatency { get; }
 }

@@ -59,6 +59,17 @@ internal sealed record SignalingOptions
     /// </summary>
     public TimeSpan PresenceTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// An <c>address:port</c> (e.g. <c>0.0.0.0:8081</c>) for a second, WebSocket-only listener that serves
+    /// <c>ws://host:port/ws</c> without Kestrel's HTTP layer: several times less memory per idle connection, for
+    /// servers holding many. Plain <c>ws:</c>; put TLS in front of it. Unset (the default): off, and <c>/ws</c> is
+    /// served by Kestrel only.
+    /// </summary>
+    public string? WebSocketListener { get; init; }
+
+    /// <summary>How long a client of <see cref="WebSocketListener"/> has to send its whole handshake request. Default 10 s.</summary>
+    public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Signed-token authentication; off (anonymous) unless a key is set.</summary>
     public JwtOptions Jwt { get; init; } = new();
 }

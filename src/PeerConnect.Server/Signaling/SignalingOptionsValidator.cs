@@ -29,6 +29,9 @@ internal sealed class SignalingOptionsValidator : IValidateOptions<SignalingOpti
         Require(options.MaxUnackedMessages >= 16, "MaxUnackedMessages must be at least 16.");
         Require(options.PresenceTimeout >= TimeSpan.FromSeconds(1), "PresenceTimeout must be at least 1 s.");
         Require(options.Redis is null || !string.IsNullOrWhiteSpace(options.Redis), "Redis must be a connection string when set.");
+        Require(options.WebSocketListener is null || System.Net.IPEndPoint.TryParse(options.WebSocketListener, out _),
+            "WebSocketListener must be address:port, e.g. 0.0.0.0:8081.");
+        Require(options.HandshakeTimeout > TimeSpan.Zero, "HandshakeTimeout must be positive.");
         Require(options.TurnCredentialLifetime > TimeSpan.Zero, "TurnCredentialLifetime must be positive.");
         foreach (var origin in options.AllowedOrigins)
         {

@@ -33,6 +33,12 @@ public sealed class CallServer : IAsyncDisposable
             + (name is null ? "" : $"&name={Uri.EscapeDataString(name)}")
             + (relay ? "&relay=1" : "")).ToString();
 
+    /// <summary><c>ws://…/ws</c> on the WebSocket-only listener, when <c>PeerConnect:Signaling:WebSocketListener</c> is set.</summary>
+    public Uri? WebSocketListenerUri =>
+        _factory.Services.GetRequiredService<PeerConnect.Server.Signaling.SignalingWebSocketListener>().LocalEndPoint is { } endPoint
+            ? new Uri($"ws://{endPoint}/ws")
+            : null;
+
     /// <summary>Signaling WebSockets open right now, oldest first.</summary>
     public int OpenSignalingConnections => _factory.Connections.Count;
 

@@ -5,14 +5,17 @@ using PeerConnect.Signaling.Tests.Infrastructure;
 namespace PeerConnect.Signaling.Tests.Client;
 
 /// <summary>Two .NET clients negotiate a call through the server the way two peer connections would.</summary>
-public sealed class OfferAnswerExchangeTests
+public class OfferAnswerExchangeTests
 {
+    /// <summary>Kestrel's <c>/ws</c> here; the WebSocket listener in <see cref="OfferAnswerExchangeTestsOverWebSocketListener"/>.</summary>
+    protected virtual SignalingServer StartServer(IReadOnlyDictionary<string, string?>? settings = null) => SignalingServer.Start(settings);
+
     [Theory]
     [InlineData(SignalingSubprotocols.Json)]
     [InlineData(SignalingSubprotocols.Cbor)]
     public async Task CallerAndCalleeTradeOfferAnswerAndTrickledCandidates(string encoding)
     {
-        await using var server = SignalingServer.Start();
+        await using var server = StartServer();
         await using var caller = await server.ConnectAsync(encoding);
         await using var callee = await server.ConnectAsync(encoding);
         var calleeDone = new TaskCompletionSource<List<SignalMessage>>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -54,7 +57,7 @@ public sealed class OfferAnswerExchangeTests
     [Fact]
     public async Task ARefusedTokenSurfacesAsUnauthorized()
     {
-        await using var server = SignalingServer.Start(new Dictionary<string, string?>
+        await using var server = StartServer(new Dictionary<string, string?>
         {
             ["PeerConnect:Signaling:Jwt:SigningKey"] = Convert.ToBase64String(new byte[32]),
         });
@@ -62,4 +65,11 @@ public sealed class OfferAnswerExchangeTests
         var refused = await Assert.ThrowsAsync<SignalingException>(() => client.ConnectAsync());
         Assert.Equal(SignalingErrorCode.Unauthorized, refused.Code);
     }
+}
+
+/// <summary>The same tests with clients on the WebSocket-only listener (<c>PeerConnect:Signaling:WebSocketListener</c>).</summary>
+public sealed class OfferAnswerExchangeTestsOverWebSocketListener : OfferAnswerExchangeTests
+{
+    protected override SignalingServer StartServer(IReadOnlyDictionary<string, string?>? settings = null) =>
+        SignalingServer.Start(settings, viaWebSocketListener: true);
 }

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using PeerConnect.Server.Signaling;
 using PeerConnect.Signaling.Client;
 using PeerConnect.Signaling.Protocol;
 
@@ -15,11 +16,11 @@ public sealed class SignalingServer : IAsyncDisposable
 {
     private readonly Factory _factory;
 
-    private SignalingServer(Factory factory, Uri httpBase)
+    private SignalingServer(Factory factory, Uri httpBase, Uri wsUri)
     {
         _factory = factory;
         HttpBase = httpBase;
-        WsUri = new Uri($"ws://{httpBase.Authority}/ws");
+        WsUri = wsUri;
     }
 
     public Uri HttpBase { get; }
@@ -37,9 +38,21 @@ public sealed class SignalingServer : IAsyncDisposable
         ["PeerConnect:Turn:Enabled"] = "false",
     };
 
-    public static SignalingServer Start(IReadOnlyDictionary<string, string?>? settings = null)
+    /// <summary>Starts the server; <see cref="WsUri"/> is Kestrel's <c>/ws</c>.</summary>
+    public static SignalingServer Start(IReadOnlyDictionary<string, string?>? settings = null) => Start(settings, viaWebSocketListener: false);
+
+    /// <summary>
+    /// Starts the server with <c>PeerConnect:Signaling:WebSocketListener</c> on a free loopback port, and points
+    /// <see cref="WsUri"/> at it instead of Kestrel (HTTP APIs stay on <see cref="HttpBase"/>).
+    /// </summary>
+    public static SignalingServer Start(IReadOnlyDictionary<string, string?>? settings, bool viaWebSocketListener)
     {
         var merged = DefaultSettings();
+        if (viaWebSocketListener)
+        {
+            merged["PeerConnect:Signaling:WebSocketListener"] = "127.0.0.1:0";
+        }
+
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             merged[key] = value;
@@ -48,8 +61,10 @@ public sealed class SignalingServer : IAsyncDisposable
         var factory = new Factory(merged);
         factory.UseKestrel(options => options.Listen(IPAddress.Loopback, 0));
         factory.StartServer();
-        var address = factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new SignalingServer(factory, new Uri(address));
+        var address = new Uri(factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        var listener = factory.Services.GetRequiredService<SignalingWebSocketListener>().LocalEndPoint;
+        var wsUri = viaWebSocketListener ? new Uri($"ws://{listener}/ws") : new Uri($"ws://{address.Authority}/ws");
+        return new SignalingServer(factory, address, wsUri);
     }
 
     public SignalingClient CreateClient(string subprotocol = SignalingSubprotocols.Json, Func<SignalingClientOptions, SignalingClientOptions>? configure = null)

@@ -9,14 +9,17 @@ namespace PeerConnect.Signaling.Tests.Server;
 /// Client sequence numbers (<c>cseq</c>): what a client wrote into a connection that was already dead is resent after
 /// the resume and processed once; a resend of something the server already processed is ignored.
 /// </summary>
-public sealed class ClientSequenceTests
+public class ClientSequenceTests
 {
+    /// <summary>Kestrel's <c>/ws</c> here; the WebSocket listener in <see cref="ClientSequenceTestsOverWebSocketListener"/>.</summary>
+    protected virtual SignalingServer StartServer(IReadOnlyDictionary<string, string?>? settings = null) => SignalingServer.Start(settings);
+
     [Theory]
     [InlineData(SignalingSubprotocols.Json)]
     [InlineData(SignalingSubprotocols.Cbor)]
     public async Task SignalsWrittenIntoADeadConnectionArriveOnceInOrderAfterTheAutomaticResume(string encoding)
     {
-        await using var server = SignalingServer.Start();
+        await using var server = StartServer();
         await using var alice = await server.ConnectAsync(encoding);
         await using var bob = await server.ConnectAsync(encoding);
         await using var bobInbox = new Inbox(bob);
@@ -73,7 +76,7 @@ public sealed class ClientSequenceTests
     [InlineData(SignalingSubprotocols.Cbor)]
     public async Task AJoinWrittenIntoADeadConnectionIsAnsweredAfterTheResume(string encoding)
     {
-        await using var server = SignalingServer.Start();
+        await using var server = StartServer();
         await using var alice = await server.ConnectAsync(encoding);
         await using var bob = await server.ConnectAsync(encoding);
         await using var bobInbox = new Inbox(bob);
@@ -104,7 +107,7 @@ public sealed class ClientSequenceTests
     [InlineData(SignalingSubprotocols.Cbor)]
     public async Task ARawClientsResentMessagesAreProcessedOnceAndAcknowledged(string encoding)
     {
-        await using var server = SignalingServer.Start();
+        await using var server = StartServer();
         await using var bob = await server.ConnectRawAsync(encoding);
         var bobWelcome = await bob.ExpectAsync("welcome");
         Assert.False(bobWelcome.TryGetProperty("ack", out _));
@@ -154,7 +157,7 @@ public sealed class ClientSequenceTests
     [InlineData(SignalingSubprotocols.Cbor)]
     public async Task TheClientForgetsWhatTheServerAcknowledged(string encoding)
     {
-        await using var server = SignalingServer.Start();
+        await using var server = StartServer();
         await using var alice = await server.ConnectAsync(encoding, o => o with { ResendBufferSize = 8 });
         await using var bob = await server.ConnectAsync(encoding);
         await using var bobInbox = new Inbox(bob);
@@ -197,4 +200,11 @@ public sealed class ClientSequenceTests
     private static string Text(int i) => i.ToString(CultureInfo.InvariantCulture);
 
     private static SignalMessage App(int i) => new(SignalKind.App) { Data = Text(i) };
+}
+
+/// <summary>The same tests with clients on the WebSocket-only listener (<c>PeerConnect:Signaling:WebSocketListener</c>).</summary>
+public sealed class ClientSequenceTestsOverWebSocketListener : ClientSequenceTests
+{
+    protected override SignalingServer StartServer(IReadOnlyDictionary<string, string?>? settings = null) =>
+        SignalingServer.Start(settings, viaWebSocketListener: true);
 }

@@ -10,8 +10,11 @@ using PeerConnect.Signaling.Tests.Infrastructure;
 namespace PeerConnect.Signaling.Tests.Server;
 
 /// <summary>Authentication, origin, connection, rate and idle policies, each refused with its documented error and close code.</summary>
-public sealed class PolicyTests
+public class PolicyTests
 {
+    /// <summary>Kestrel's <c>/ws</c> here; the WebSocket listener in <see cref="PolicyTestsOverWebSocketListener"/>.</summary>
+    protected virtual SignalingServer StartServer(IReadOnlyDictionary<string, string?>? settings = null) => SignalingServer.Start(settings);
+
     private static readonly byte[] HmacKey = Enumerable.Range(1, 32).Select(i => (byte)i).ToArray();
 
     [Theory]
@@ -19,7 +22,7 @@ public sealed class PolicyTests
     [InlineData(SignalingSubprotocols.Cbor)]
     public async Task MissingTokenIsUnauthorizedAndClosedWith4001(string encoding)
     {
-        await using var server = SignalingServer.Start(JwtSettings());
+        await using var server = StartServer(JwtSettings());
         await using var client = await server.ConnectRawAsync(encoding);
         var error = await client.ExpectErrorAsync("unauthorized");
         Assert.Equal(0, error.GetProperty("seq").GetInt64());
@@ -29,7 +32,7 @@ public sealed class PolicyTests
     [Fact]
     public async Task TokenSignedWithAnotherKeyIsUnauthorized()
     {
-        await using var server = SignalingServer.Start(JwtSettings());
+        await using var server = StartServer(JwtSettings());
         var forged = HsToken("mallory", ["*"], new byte[32]);
         await using var client = await server.ConnectRawAsync(query: "?access_token=" + forged);
         await client.ExpectErrorAsync("unauthorized");
@@ -39,7 +42,7 @@ public sealed class PolicyTests
     [Fact]
     public async Task ExpiredTokenIsUnauthorized()
     {
-        await using var server = SignalingServer.Start(JwtSettings());
+        await using var server = StartServer(JwtSettings());
         var expired = HsToken("alice", ["*"], HmacKey, DateTime.UtcNow.AddMinutes(-10));
         await using var client = await server.ConnectRawAsync(query: "?access_token=" + expired);
         await client.ExpectErrorAsync("unauthorized");
@@ -48,7 +51,7 @@ public sealed class PolicyTests
     [Fact]
     public async Task ValidTokenNamesTheUserAndLimitsTheRooms()
     {
-        await using var server = SignalingServer.Start(JwtSettings());
+        await using var server = StartServer(JwtSettings());
         var token = HsToken("alice", ["lobby"], HmacKey);
         await using var client = await server.ConnectAsync(configure: o => o with
         {
@@ -70,7 +73,7 @@ public sealed class PolicyTests
     public async Task EcdsaTokensVerifyAgainstTheConfiguredPublicKey()
     {
         using var ecdsa = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        await using var server = SignalingServer.Start(new Dictionary<string, string?>
+        await using var server = StartServer(new Dictionary<string, string?>
         {
             ["PeerConnect:Signaling:Jwt:PublicKeyPem"] = ecdsa.ExportSubjectPublicKeyInfoPem(),
             ["PeerConnect:Signaling:Jwt:Issuer"] = "https://issuer.test",
@@ -87,7 +90,7 @@ public sealed class PolicyTests
     [Fact]
     public async Task IceServerApiNeedsATokenWhenJwtIsOn()
     {
-        await using var server = SignalingServer.Start(JwtSettings());
+        await using var server = StartServer(JwtSettings());
         using var http = server.CreateHttpClient();
         using var anonymous = await http.GetAsync(new Uri("/api/ice-servers", UriKind.Relative));
         Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
@@ -100,7 +103,7 @@ public sealed class PolicyTests
     [Fact]
     public async Task AWrongOriginIsRefusedWith403BeforeTheUpgrade()
     {
-        await using var server = SignalingServer.Start(new Dictionary<string, string?>
+        await using var server = StartServer(new Dictionary<string, string?>
         {
             ["PeerConnect:Signaling:AllowedOrigins:0"] = "https://app.example",
         });
@@ -119,7 +122,7 @@ public sealed class PolicyTests
     [Fact]
     public async Task ConnectionsBeyondTheLimitGetLimitExceededAndClose1013()
     {
-        await using var server = SignalingServer.Start(new Dictionary<string, string?> { ["PeerConnect:Signaling:MaxConnections"] = "1" });
+        await using var server = StartServer(new Dictionary<string, string?> { ["PeerConnect:Signaling:MaxConnections"] = "1" });
         await using var first = await server.ConnectRawAsync();
         await first.ExpectAsync("welcome");
         await using var second = await server.ConnectRawAsync();
@@ -130,7 +133,7 @@ public sealed class PolicyTests
     [Fact]
     public async Task RoomsBeyondTheServerLimitAreLimitExceeded()
     {
-        await using var server = SignalingServer.Start(new Dictionary<string, string?> { ["PeerConnect:Signaling:MaxRooms"] = "1" });
+        await using var server = StartServer(new Dictionary<string, string?> { ["PeerConnect:Signaling:MaxRooms"] = "1" });
         await using var client = await server.ConnectRawAsync();
         await client.ExpectAsync("welcome");
         await client.SendJsonAsync("""{"type":"join","room":"one"}""");
@@ -144,7 +147,7 @@ public sealed class PolicyTests
     [InlineData(SignalingSubprotocols.Cbor)]
     public async Task AFloodIsRateLimitedThenClosedWith4029(string encoding)
     {
-        await using var server = SignalingServer.Start(new Dictionary<string, string?>
+        await using var server = StartServer(new Dictionary<string, string?>
         {
             ["PeerConnect:Signaling:RateLimitPerSecond"] = "1",
             ["PeerConnect:Signaling:RateLimitBurst"] = "5",
@@ -163,7 +166,7 @@ public sealed class PolicyTests
     [Fact]
     public async Task ASilentConnectionIsClosedWith4008()
     {
-        await using var server = SignalingServer.Start(new Dictionary<string, string?>
+        await using var server = StartServer(new Dictionary<string, string?>
         {
             ["PeerConnect:Signaling:HeartbeatInterval"] = "00:00:00.200",
             ["PeerConnect:Signaling:IdleTimeout"] = "00:00:00.500",
@@ -195,4 +198,11 @@ public sealed class PolicyTests
         Claims = new Dictionary<string, object> { ["sub"] = user, ["rooms"] = rooms },
         Expires = expires,
     };
+}
+
+/// <summary>The same tests with clients on the WebSocket-only listener (<c>PeerConnect:Signaling:WebSocketListener</c>).</summary>
+public sealed class PolicyTestsOverWebSocketListener : PolicyTests
+{
+    protected override SignalingServer StartServer(IReadOnlyDictionary<string, string?>? settings = null) =>
+        SignalingServer.Start(settings, viaWebSocketListener: true);
 }

@@ -8,15 +8,18 @@ namespace PeerConnect.Signaling.Tests.Server;
 /// Every message of docs/signaling-protocol.md, sent as hand-written frames from a bare WebSocket and checked
 /// without our codec, in JSON and in CBOR.
 /// </summary>
-public sealed class RawProtocolTests : IAsyncLifetime
+public class RawProtocolTests : IAsyncLifetime
 {
+    /// <summary>Kestrel's <c>/ws</c> here; the WebSocket listener in <see cref="RawProtocolTestsOverWebSocketListener"/>.</summary>
+    protected virtual SignalingServer StartServer(IReadOnlyDictionary<string, string?>? settings = null) => SignalingServer.Start(settings);
+
     private SignalingServer _server = null!;
 
     public static TheoryData<string> Encodings => new() { SignalingSubprotocols.Json, SignalingSubprotocols.Cbor };
 
     public Task InitializeAsync()
     {
-        _server = SignalingServer.Start(new Dictionary<string, string?>
+        _server = StartServer(new Dictionary<string, string?>
         {
             ["PeerConnect:Signaling:MaxMembersPerRoom"] = "2",
             ["PeerConnect:Signaling:MaxRoomsPerSession"] = "2",
@@ -331,4 +334,11 @@ public sealed class RawProtocolTests : IAsyncLifetime
         await alice.ExpectAsync("peer-joined");
         return (alice, aliceId, bob, bobId);
     }
+}
+
+/// <summary>The same tests with clients on the WebSocket-only listener (<c>PeerConnect:Signaling:WebSocketListener</c>).</summary>
+public sealed class RawProtocolTestsOverWebSocketListener : RawProtocolTests
+{
+    protected override SignalingServer StartServer(IReadOnlyDictionary<string, string?>? settings = null) =>
+        SignalingServer.Start(settings, viaWebSocketListener: true);
 }

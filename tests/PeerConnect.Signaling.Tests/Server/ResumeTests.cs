@@ -5,14 +5,17 @@ using PeerConnect.Signaling.Tests.Infrastructure;
 namespace PeerConnect.Signaling.Tests.Server;
 
 /// <summary>A dropped connection resumes within the window with nothing lost or repeated; after it, senders hear of the loss.</summary>
-public sealed class ResumeTests
+public class ResumeTests
 {
+    /// <summary>Kestrel's <c>/ws</c> here; the WebSocket listener in <see cref="ResumeTestsOverWebSocketListener"/>.</summary>
+    protected virtual SignalingServer StartServer(IReadOnlyDictionary<string, string?>? settings = null) => SignalingServer.Start(settings);
+
     [Theory]
     [InlineData(SignalingSubprotocols.Json)]
     [InlineData(SignalingSubprotocols.Cbor)]
     public async Task RawResumeReplaysEveryMissedMessageOnceInOrder(string encoding)
     {
-        await using var server = SignalingServer.Start();
+        await using var server = StartServer();
         await using var bob = await server.ConnectRawAsync(encoding);
         var bobId = (await bob.ExpectAsync("welcome")).GetProperty("session").GetString();
         var alice = await server.ConnectRawAsync(encoding);
@@ -57,7 +60,7 @@ public sealed class ResumeTests
     [Fact]
     public async Task AnUnknownResumeTokenStartsANewSession()
     {
-        await using var server = SignalingServer.Start();
+        await using var server = StartServer();
         await using var client = await server.ConnectRawAsync(query: "?resume=nonsense&lastSeq=3");
         var welcome = await client.ExpectAsync("welcome");
         Assert.False(welcome.GetProperty("resumed").GetBoolean());
@@ -68,7 +71,7 @@ public sealed class ResumeTests
     [InlineData(SignalingSubprotocols.Cbor)]
     public async Task ClientResumesAutomaticallyAndReceivesEverySignalExactlyOnceInOrder(string encoding)
     {
-        await using var server = SignalingServer.Start();
+        await using var server = StartServer();
         await using var alice = await server.ConnectAsync(encoding);
         await using var bob = await server.ConnectAsync(encoding);
         await using var bobInbox = new Inbox(bob);
@@ -117,7 +120,7 @@ public sealed class ResumeTests
     [Fact]
     public async Task AfterTheWindowTheSenderHearsItsSignalsExpiredAndPeersSeeTheLeave()
     {
-        await using var server = SignalingServer.Start(new Dictionary<string, string?>
+        await using var server = StartServer(new Dictionary<string, string?>
         {
             ["PeerConnect:Signaling:ResumeWindow"] = "00:00:00.500",
         });
@@ -155,4 +158,11 @@ public sealed class ResumeTests
     }
 
     private static async Task<SignalingMessage> NextOfAsync(Inbox inbox) => await inbox.NextAsync<SignalingMessage>();
+}
+
+/// <summary>The same tests with clients on the WebSocket-only listener (<c>PeerConnect:Signaling:WebSocketListener</c>).</summary>
+public sealed class ResumeTestsOverWebSocketListener : ResumeTests
+{
+    protected override SignalingServer StartServer(IReadOnlyDictionary<string, string?>? settings = null) =>
+        SignalingServer.Start(settings, viaWebSocketListener: true);
 }

@@ -5,15 +5,18 @@ using PeerConnect.Signaling.Tests.Infrastructure;
 namespace PeerConnect.Signaling.Tests.Server;
 
 /// <summary>Rooms and relay through the .NET client, over real WebSockets on loopback, in both encodings.</summary>
-public sealed class RoomAndRelayTests : IAsyncLifetime
+public class RoomAndRelayTests : IAsyncLifetime
 {
+    /// <summary>Kestrel's <c>/ws</c> here; the WebSocket listener in <see cref="RoomAndRelayTestsOverWebSocketListener"/>.</summary>
+    protected virtual SignalingServer StartServer(IReadOnlyDictionary<string, string?>? settings = null) => SignalingServer.Start(settings);
+
     private SignalingServer _server = null!;
 
     public static TheoryData<string> Encodings => new() { SignalingSubprotocols.Json, SignalingSubprotocols.Cbor };
 
     public Task InitializeAsync()
     {
-        _server = SignalingServer.Start();
+        _server = StartServer();
         return Task.CompletedTask;
     }
 
@@ -143,4 +146,11 @@ public sealed class RoomAndRelayTests : IAsyncLifetime
         var error = await Assert.ThrowsAsync<SignalingException>(() => alice.LeaveAsync("never-joined"));
         Assert.Equal(SignalingErrorCode.NotInRoom, error.Code);
     }
+}
+
+/// <summary>The same tests with clients on the WebSocket-only listener (<c>PeerConnect:Signaling:WebSocketListener</c>).</summary>
+public sealed class RoomAndRelayTestsOverWebSocketListener : RoomAndRelayTests
+{
+    protected override SignalingServer StartServer(IReadOnlyDictionary<string, string?>? settings = null) =>
+        SignalingServer.Start(settings, viaWebSocketListener: true);
 }

@@ -2,7 +2,9 @@
 # Signaling at scale: N clients in rooms of two against one PeerConnect server, two PeerConnect servers on Redis,
 # and the PeerJS server (the reference). Figures go to stdout; docs/benchmarks.md records one run.
 # Usage: benchmarks/signaling-load.sh N [seconds] [rate-per-client]   (PEERJS_DIR: where `npm install peer` ran;
-# RUNS: which of "one redis peerjs" to run, all by default; SERVER_ENV: extra VAR=value words for our servers)
+# RUNS: which of "one redis peerjs" to run, all by default; SERVER_ENV: extra VAR=value words for our servers;
+# LISTENER=1: our clients connect to the WebSocket-only listener, PeerConnect:Signaling:WebSocketListener, on the
+# HTTP port + 1000, instead of Kestrel's /ws)
 set -euo pipefail
 n=${1:-1000}
 seconds=${2:-20}
@@ -23,8 +25,11 @@ trap cleanup EXIT
 
 wait_port() { for _ in $(seq 100); do (echo >/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.1; done; return 1; }
 
+ws_url() { echo "ws://127.0.0.1:$(( $1 + ${LISTENER:+1000} + 0 ))/ws"; }
+
 start_server() { # port [redis]
   env PeerConnect__Turn__Enabled=false Logging__LogLevel__Default=Warning \
+  ${LISTENER:+PeerConnect__Signaling__WebSocketListener=127.0.0.1:$(( $1 + 1000 ))} \
   PeerConnect__Signaling__MaxConnections=20000 PeerConnect__Signaling__MaxRooms=20000 \
   ${2:+PeerConnect__Signaling__Redis=$2} ${SERVER_ENV:-} \
     dotnet "$server_dll" --urls "http://127.0.0.1:$1" >/tmp/pc-server-$1.log 2>&1 &
@@ -39,7 +44,7 @@ run_load() { dotnet "$load_dll" --clients "$n" --seconds "$seconds" --rate "$rat
 if [[ $runs == *" one "* ]]; then
 echo "== one PeerConnect server"
 start_server 17100; one=$last_pid
-run_load --protocol peerconnect --urls ws://127.0.0.1:17100/ws --pids "$one" --metrics http://127.0.0.1:17100/metrics
+run_load --protocol peerconnect --urls "$(ws_url 17100)" --pids "$one" --metrics http://127.0.0.1:17100/metrics
 echo "CPU seconds since start (connect, idle and exchange): server $(cpu_seconds "$one")"
 cleanup; pids=()
 fi
@@ -51,7 +56,7 @@ pids+=($!); redis_pid=$!
 wait_port 17379
 start_server 17101 127.0.0.1:17379; a=$last_pid
 start_server 17102 127.0.0.1:17379; b=$last_pid
-run_load --protocol peerconnect --urls ws://127.0.0.1:17101/ws,ws://127.0.0.1:17102/ws --pids "$a,$b" --metrics http://127.0.0.1:17101/metrics,http://127.0.0.1:17102/metrics
+run_load --protocol peerconnect --urls "$(ws_url 17101),$(ws_url 17102)" --pids "$a,$b" --metrics http://127.0.0.1:17101/metrics,http://127.0.0.1:17102/metrics
 echo "redis RSS: $(awk '/VmRSS/ {print $2/1024 " MiB"}' /proc/$redis_pid/status)"
 echo "CPU seconds since start (connect, idle and exchange): servers $(cpu_seconds "$a") + $(cpu_seconds "$b"), redis $(cpu_seconds "$redis_pid")"
 redis-cli -p 17379 info commandstats | grep -E 'calls=[0-9]{4,}' || true

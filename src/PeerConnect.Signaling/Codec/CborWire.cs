@@ -47,6 +47,13 @@ internal static class CborWire
         output.Advance(length);
     }
 
+    /// <summary>The next text string; a field name, type or kind without allocating.</summary>
+    private static string ReadTextString(CborReader reader)
+    {
+        Span<char> text = stackalloc char[WireNames.MaxInternedLength];
+        return reader.TryReadTextString(text, out var length) ? WireNames.Intern(text[..length]) : reader.ReadTextString();
+    }
+
     private static WireMap ReadMap(CborReader reader, int depth)
     {
         CheckDepth(depth);
@@ -64,7 +71,7 @@ internal static class CborWire
                 throw new SignalingProtocolException("Map keys must be text strings.");
             }
 
-            var key = reader.ReadTextString();
+            var key = ReadTextString(reader);
             var value = ReadValue(reader, depth);
             if (value is not null)
             {
@@ -81,7 +88,7 @@ internal static class CborWire
         switch (reader.PeekState())
         {
             case CborReaderState.TextString:
-                return reader.ReadTextString();
+                return ReadTextString(reader);
             case CborReaderState.UnsignedInteger:
             case CborReaderState.NegativeInteger:
                 return reader.ReadInt64();
@@ -141,8 +148,9 @@ internal static class CborWire
                 break;
             case WireMap map:
                 writer.WriteStartMap(map.Count);
-                foreach (var entry in map.Entries)
+                for (var i = 0; i < map.Count; i++)
                 {
+                    var entry = map.Entries[i];
                     writer.WriteTextString(entry.Key);
                     WriteValue(writer, entry.Value);
                 }

@@ -64,7 +64,7 @@ internal static class JsonWire
         var map = new WireMap();
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            var key = reader.GetString()!;
+            var key = GetString(ref reader);
             reader.Read();
             var value = ReadValue(ref reader);
             if (value is not null)
@@ -76,12 +76,24 @@ internal static class JsonWire
         return map;
     }
 
+    /// <summary>The current string token; a field name, type or kind without allocating (escaped or not).</summary>
+    private static string GetString(ref Utf8JsonReader reader)
+    {
+        if (reader.ValueSpan.Length > WireNames.MaxInternedLength)
+        {
+            return reader.GetString()!;
+        }
+
+        Span<char> text = stackalloc char[WireNames.MaxInternedLength];
+        return WireNames.Intern(text[..reader.CopyString(text)]);
+    }
+
     private static object? ReadValue(ref Utf8JsonReader reader)
     {
         switch (reader.TokenType)
         {
             case JsonTokenType.String:
-                return reader.GetString()!;
+                return GetString(ref reader);
             case JsonTokenType.Number:
                 return reader.TryGetInt64(out var number)
                     ? number
@@ -127,8 +139,9 @@ internal static class JsonWire
                 break;
             case WireMap map:
                 writer.WriteStartObject();
-                foreach (var entry in map.Entries)
+                for (var i = 0; i < map.Count; i++)
                 {
+                    var entry = map.Entries[i];
                     writer.WritePropertyName(entry.Key);
                     WriteValue(writer, entry.Value);
                 }

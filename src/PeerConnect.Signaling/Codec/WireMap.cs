@@ -13,7 +13,8 @@ internal sealed class WireMap
     /// <summary>Most entries in one map or array either decoder accepts.</summary>
     public const int MaxEntries = 4096;
 
-    private readonly List<KeyValuePair<string, object>> _entries = [];
+    // Room for a signal's fields without growing; a larger message grows once.
+    private readonly List<KeyValuePair<string, object>> _entries = new(8);
 
     public int Count => _entries.Count;
 

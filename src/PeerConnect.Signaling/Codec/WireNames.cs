@@ -5,6 +5,25 @@ namespace PeerConnect.Signaling.Codec;
 /// <summary>Wire spellings of the protocol's enumerations.</summary>
 internal static class WireNames
 {
+    /// <summary>Longest name <see cref="Intern"/> looks up; longer text is never one of them.</summary>
+    public const int MaxInternedLength = 24;
+
+    /// <summary>Field names, message types and signal kinds: what almost every decoded string is.</summary>
+    private static readonly HashSet<string> Known = new(StringComparer.Ordinal)
+    {
+        "ack", "candidate", "code", "credential", "cseq", "data", "from", "heartbeatMs", "iceServers", "id",
+        "idleTimeoutMs", "kind", "maxMessageBytes", "members", "message", "metadata", "name", "peer", "reason", "ref",
+        "resumeToken", "resumeWindowMs", "resumed", "room", "sdp", "sdpMLineIndex", "sdpMid", "seq", "session",
+        "through", "to", "type", "urls", "user", "username", "usernameFragment",
+        "error", "expired", "join", "joined", "leave", "left", "peer-joined", "peer-left", "ping", "pong", "signal",
+        "welcome", "offer", "answer", "end-of-candidates", "renegotiate", "hangup", "app", "0", "1",
+    };
+
+    private static readonly HashSet<string>.AlternateLookup<ReadOnlySpan<char>> KnownLookup = Known.GetAlternateLookup<ReadOnlySpan<char>>();
+
+    /// <summary>The protocol's own instance of a known name, so decoding does not allocate a string for each one.</summary>
+    public static string Intern(ReadOnlySpan<char> text) => KnownLookup.TryGetValue(text, out var known) ? known : text.ToString();
+
     public static string Of(SignalKind kind) => kind switch
     {
         SignalKind.Offer => "offer",

@@ -28,6 +28,9 @@ internal static class RedisRecords
 
     private static readonly SignalingCodec Codec = SignalingCodec.Json;
 
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_buffer;
+
     public static byte[] Envelope(SignalingDelivery delivery) => Envelope(null, delivery);
 
     /// <summary>A held message with its number, as the store keeps it.</summary>
@@ -97,8 +100,9 @@ internal static class RedisRecords
 
     private static byte[] Envelope(long? seq, SignalingDelivery delivery)
     {
-        var message = Codec.Encode(delivery.Message with { Seq = null });
-        var buffer = new ArrayBufferWriter<byte>(message.Length + 96);
+        // One array per envelope: header and message are written into a per-thread buffer, then copied out once.
+        var buffer = t_buffer ??= new ArrayBufferWriter<byte>(1024);
+        buffer.ResetWrittenCount();
         if (seq is { } number)
         {
             WriteNumber(buffer, number);
@@ -117,7 +121,7 @@ internal static class RedisRecords
         buffer.Write([Separator]);
         WriteNumber(buffer, delivery.RelayStart);
         buffer.Write([Separator]);
-        buffer.Write(message);
+        Codec.Encode(delivery.Message.Seq is null ? delivery.Message : delivery.Message with { Seq = null }, buffer);
         return buffer.WrittenSpan.ToArray();
     }
 

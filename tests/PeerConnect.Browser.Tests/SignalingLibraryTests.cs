@@ -5,7 +5,10 @@ using PeerConnect.Browser.Tests.Infrastructure;
 
 namespace PeerConnect.Browser.Tests;
 
-/// <summary><c>peerconnect.js</c> on its own, imported into a page: resume after a drop, replay and acknowledgements.</summary>
+/// <summary>
+/// <c>peerconnect.js</c> on its own, imported into a page: resume after a drop, replay and acknowledgements; and
+/// Chromium's own WebSocket against the WebSocket-only listener (<c>PeerConnect:Signaling:WebSocketListener</c>).
+/// </summary>
 [Collection(BrowserCollection.Name)]
 public sealed class SignalingLibraryTests(BrowserFixture browser) : IAsyncLifetime
 {
@@ -14,7 +17,7 @@ public sealed class SignalingLibraryTests(BrowserFixture browser) : IAsyncLifeti
 
     public Task InitializeAsync()
     {
-        _server = CallServer.Start();
+        _server = CallServer.Start(new Dictionary<string, string?> { ["PeerConnect:Signaling:WebSocketListener"] = "127.0.0.1:0" });
         return Task.CompletedTask;
     }
 
@@ -98,6 +101,47 @@ public sealed class SignalingLibraryTests(BrowserFixture browser) : IAsyncLifeti
         await Timeouts.Eventually(() => Task.FromResult(Acks().Count >= count / 16), $"Alice acknowledges every 16 messages ({count / 16} acks)");
         var acks = Acks();
         Assert.Equal(acks.Order(), acks);
+    }
 
+    /// <summary>
+    /// Chromium's opening handshake, its masked frames and a relayed signal between two clients on the listener, on
+    /// a port that is not the page's.
+    /// </summary>
+    [Fact]
+    public async Task ChromiumClientsJoinAndRelayASignalThroughTheListener()
+    {
+        var listener = _server.WebSocketListenerUri!;
+        var page = _page = await browser.NewPageAsync();
+        var sockets = new List<string>();
+        page.WebSocket += (_, socket) => sockets.Add(socket.Url);
+        await page.GotoAsync(new Uri(_server.BaseUri, "/healthz").ToString());
+
+        // An SDP-sized payload as well as a short one: Chromium sends the long one with a 16-bit extended length.
+        var received = await page.EvaluateAsync<string[]>(
+            """
+            async (url) => {
+              const { SignalingClient } = await import('/peerconnect.js');
+              const alice = new SignalingClient(url);
+              const bob = new SignalingClient(url);
+              const received = [];
+              const both = new Promise((resolve) => alice.addEventListener('signal', (e) => {
+                received.push(e.detail.data);
+                if (received.length === 2) resolve();
+              }));
+              await alice.connect();
+              await alice.join('listener');
+              await bob.connect();
+              await bob.join('listener');
+              bob.signal(alice.sessionId, 'app', { data: 'hello' });
+              bob.signal(alice.sessionId, 'app', { data: 'v=0\r\n'.repeat(3000) });
+              await both;
+              return received;
+            }
+            """,
+            listener.ToString()).WaitAsync(Timeouts.Generous);
+
+        Assert.Equal(["hello", string.Concat(Enumerable.Repeat("v=0\r\n", 3000))], received);
+        Assert.Equal(2, sockets.Count);
+        Assert.All(sockets, url => Assert.StartsWith(listener.ToString(), url, StringComparison.Ordinal));
     }
 }

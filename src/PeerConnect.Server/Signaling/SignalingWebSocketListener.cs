@@ -150,9 +150,12 @@ internal sealed class SignalingWebSocketListener(
         try
         {
             var received = 0;
+            var scanned = 0;
             int headLength;
-            while ((headLength = WebSocketUpgradeRequest.HeadLength(buffer.AsSpan(0, received))) < 0)
+            while ((headLength = WebSocketUpgradeRequest.HeadLength(buffer.AsSpan(0, received), scanned)) < 0)
             {
+                // The blank line may straddle what arrived and what comes next: rescan only its last three bytes.
+                scanned = Math.Max(0, received - 3);
                 if (received == MaxRequestHeadBytes)
                 {
                     await RefuseAsync(socket, 431, $"The request head is limited to {MaxRequestHeadBytes} bytes.").ConfigureAwait(false);
@@ -242,13 +245,13 @@ internal sealed class SignalingWebSocketListener(
     {
         Refused(status.ToString(CultureInfo.InvariantCulture));
         SignalingLog.HandshakeRefused(logger, status, text);
-        var body = Encoding.UTF8.GetBytes(text);
-        var head = $"HTTP/1.1 {status} {ReasonPhrases.GetReasonPhrase(status)}\r\n"
+        var response = $"HTTP/1.1 {status} {ReasonPhrases.GetReasonPhrase(status)}\r\n"
             + (status == 426 ? "Sec-WebSocket-Version: 13\r\n" : "")
-            + $"Content-Type: text/plain; charset=utf-8\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n";
+            + $"Content-Type: text/plain; charset=utf-8\r\nContent-Length: {Encoding.UTF8.GetByteCount(text)}\r\nConnection: close\r\n\r\n"
+            + text;
         try
         {
-            await socket.SendAsync(Encoding.ASCII.GetBytes(head).Concat(body).ToArray(), SocketFlags.None).ConfigureAwait(false);
+            await socket.SendAsync(Encoding.UTF8.GetBytes(response), SocketFlags.None).ConfigureAwait(false);
             socket.Shutdown(SocketShutdown.Send);
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)

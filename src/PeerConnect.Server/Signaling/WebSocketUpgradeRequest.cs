@@ -30,13 +30,14 @@ internal sealed record WebSocketUpgradeRequest(
     /// <summary>Headers a client may send; more is not a WebSocket client (Kestrel's default limit is 100).</summary>
     private const int MaxHeaders = 100;
 
-    private static readonly byte[] HeadEnd = "\r\n\r\n"u8.ToArray();
-
-    /// <summary>Where the head ends (the index after its blank line) in what has arrived so far, or -1.</summary>
-    public static int HeadLength(ReadOnlySpan<byte> received)
+    /// <summary>
+    /// Where the head ends (the index after its blank line) in what has arrived so far, or -1. The search starts at
+    /// <paramref name="from"/>, so a head arriving in pieces is scanned once, not again with each piece.
+    /// </summary>
+    public static int HeadLength(ReadOnlySpan<byte> received, int from = 0)
     {
-        var index = received.IndexOf(HeadEnd);
-        return index < 0 ? -1 : index + HeadEnd.Length;
+        var index = received[from..].IndexOf("\r\n\r\n"u8);
+        return index < 0 ? -1 : from + index + 4;
     }
 
     /// <summary>Parses a complete request head, including its final blank line.</summary>

@@ -38,6 +38,18 @@ public sealed class WebSocketListenerHandshakeTests : IAsyncLifetime
         Assert.Equal(0, header[1] & 0x80);
     }
 
+    [Fact]
+    public async Task AHeadArrivingInPiecesIsFoundWhereItsBlankLineIsSplit()
+    {
+        using var tcp = await ConnectAsync();
+        var request = Request("GET /ws HTTP/1.1", "");
+        var split = request.Length - 3;
+        await SendAsync(tcp, request[..split]);
+        await Task.Delay(200);
+        await SendAsync(tcp, request[split..]);
+        Assert.StartsWith("HTTP/1.1 101 ", await ReadHeadAsync(tcp), StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("POST /ws HTTP/1.1", "", 405)]
     [InlineData("GET /elsewhere HTTP/1.1", "", 404)]

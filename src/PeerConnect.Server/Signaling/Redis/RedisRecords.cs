@@ -66,7 +66,7 @@ internal static class RedisRecords
 
         fields[HeaderFields] = start..;
 
-        var seq = SeqOf(span);
+        var seq = Number(span[fields[0]]);
         var sender = span[fields[2]];
         var senderRef = span[fields[3]];
         var message = Codec.Decode(item[fields[HeaderFields]]);

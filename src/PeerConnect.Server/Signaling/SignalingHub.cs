@@ -83,17 +83,6 @@ internal sealed class SignalingHub : IHostedService, IDisposable
         }
     }
 
-    /// <summary>Runs the commands queued so far on the caller; for tests that step the hub without its loop.</summary>
-    internal async Task ProcessPendingAsync()
-    {
-        while (_commands.Reader.TryRead(out var command))
-        {
-            await HandleAsync(command).ConfigureAwait(false);
-        }
-
-        _shared?.Flush();
-    }
-
     private async Task RunAsync()
     {
         var reader = _commands.Reader;

@@ -19,6 +19,7 @@ internal sealed class LoadClient
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly TaskCompletionSource _joined = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _sinceAck;
+    private long _lastSeq;
 
     private LoadClient(ClientWebSocket socket, string protocol, string id, string room)
     {
@@ -169,10 +170,13 @@ internal sealed class LoadClient
                 var received = Stopwatch.GetTimestamp();
                 using var message = JsonDocument.Parse(frame);
                 var root = message.RootElement;
+                var seq = root.TryGetProperty("seq", out var seqField) ? seqField.GetInt64() : 0;
                 switch (root.GetProperty("type").GetString())
                 {
                     case "ping":
-                        await SendAsync("""{"type":"pong"}""");
+                        // Like the .NET client: the pong acknowledges everything received so far.
+                        _sinceAck = 0;
+                        await SendAsync($$"""{"type":"pong","ack":{{_lastSeq}}}""");
                         break;
                     case "joined":
                         _joined.TrySetResult();
@@ -188,10 +192,14 @@ internal sealed class LoadClient
                         break;
                 }
 
-                if (root.TryGetProperty("seq", out var seq) && seq.GetInt64() > 0 && ++_sinceAck >= 16)
+                if (seq > _lastSeq && root.GetProperty("type").GetString() is not ("ping" or "pong" or "welcome"))
                 {
-                    _sinceAck = 0;
-                    await SendAsync($$"""{"type":"ack","through":{{seq.GetInt64()}}}""");
+                    _lastSeq = seq;
+                    if (++_sinceAck >= 16)
+                    {
+                        _sinceAck = 0;
+                        await SendAsync($$"""{"type":"ack","through":{{seq}}}""");
+                    }
                 }
             }
         }

@@ -9,68 +9,36 @@ using System.Text.Json;
 // Usage (servers already running; see docs/benchmarks.md "Signaling at scale"):
 //   dotnet run -c Release --project benchmarks/PeerConnect.Signaling.Load -- \
 //     --protocol peerconnect|peerjs --urls ws://127.0.0.1:5000/ws[,ws://127.0.0.1:5001/ws] --clients 1000 \
-//     [--seconds 20] [--rate 1] [--sources 4] [--pids 1234[,5678]] [--metrics http://127.0.0.1:5000/metrics[,...]]
+//     [--seconds 20] [--rate 1] [--sources 4] [--idle 20] [--pids 1234[,5678]] [--metrics http://127.0.0.1:5000/metrics[,...]]
 // Client 2k and 2k+1 form a pair (a room of two); with several URLs the two sit on different servers.
 // Each client sends --rate signals per second to its partner; the payload carries the send time, so the
-// receiver measures relay latency on one clock. Server memory is the RSS of --pids before the clients connect
-// and after they have sat idle for a few seconds; with --metrics, the servers' managed heap (System.Runtime meter)
-// at the same two points tells the GC heap apart from the rest of the RSS.
+// receiver measures relay latency on one clock. Server memory is the RSS of --pids before the clients connect,
+// after a tenth of them have sat idle for --idle seconds, and after all of them have; with --metrics, the servers'
+// managed heap (System.Runtime meter) at the same points tells the GC heap apart from the rest of the RSS.
 var options = LoadOptions.Parse(args);
 var pairs = options.Clients / 2;
 var clients = new LoadClient[pairs * 2];
 var rssBefore = Rss(options.Pids);
 var heapBefore = await ManagedHeapAsync(options.Metrics);
-Console.WriteLine($"protocol {options.Protocol}, {clients.Length} clients, {options.Urls.Count} server(s), {options.Sources} source address(es), rate {options.Rate}/s per client, {options.Seconds} s");
+Console.WriteLine($"protocol {options.Protocol}, {clients.Length} clients, {options.Urls.Count} server(s), {options.Sources} source address(es), rate {options.Rate}/s per client, {options.Seconds} s, idle {options.Idle} s");
 
+// Two stages: a tenth of the clients, then the rest. The first stage's growth includes what a process grows by once
+// (code, JIT data, thread pool, GC structures); the second stage's growth divided by its clients is what one more
+// idle connection costs.
+var firstStage = Math.Max(2, pairs / 10 * 2);
 var connectWatch = Stopwatch.StartNew();
-using (var gate = new SemaphoreSlim(200))
-{
-    var opening = Enumerable.Range(0, clients.Length).Select(async i =>
-    {
-        await gate.WaitAsync();
-        try
-        {
-            var url = options.Urls[i % 2 % options.Urls.Count];
-            var source = IPAddress.Parse($"127.0.0.{1 + (i % options.Sources)}");
-            clients[i] = await LoadClient.OpenAsync(options.Protocol, url, source, $"p{i / 2}", i);
-        }
-        catch (Exception e) when (e is WebSocketException or IOException or SocketException or OperationCanceledException or HttpRequestException)
-        {
-            Console.Error.WriteLine($"client {i}: {e.Message}");
-        }
-        finally
-        {
-            gate.Release();
-        }
-    });
-    await Task.WhenAll(opening);
-}
-
+await OpenAsync(0, firstStage);
+var (rssFirst, heapFirst, heldFirst) = await IdleAsync("first stage");
+await OpenAsync(firstStage, clients.Length);
 var opened = clients.Count(c => c is not null);
-Console.WriteLine($"opened {opened}/{clients.Length} in {connectWatch.Elapsed.TotalSeconds:F1} s");
-for (var p = 0; p < pairs; p++)
-{
-    if (clients[2 * p] is { } a && clients[2 * p + 1] is { } b)
-    {
-        a.Partner = b.Id;
-        b.Partner = a.Id;
-    }
-}
-
-if (options.Protocol == "peerconnect")
-{
-    // Join in pair order so the second member's 'joined' lists the first.
-    await Task.WhenAll(clients.Where(c => c is not null).Select(c => c.JoinAsync()));
-}
-
-await Task.Delay(TimeSpan.FromSeconds(5));
-var rssIdle = Rss(options.Pids);
-var heldIdle = clients.Count(c => c is { IsOpen: true });
-Console.WriteLine($"idle: {heldIdle} held; server RSS {rssBefore / 1048576.0:F1} MiB -> {rssIdle / 1048576.0:F1} MiB; {(rssIdle - rssBefore) / 1024.0 / Math.Max(1, heldIdle):F1} KiB per connection");
+Console.WriteLine($"opened {opened}/{clients.Length}; connect and join {connectWatch.Elapsed.TotalSeconds - options.Idle:F1} s");
+var (rssIdle, heapIdle, heldIdle) = await IdleAsync("all");
+var perConnection = (rssIdle - rssBefore) / 1024.0 / Math.Max(1, heldIdle);
+var marginal = (rssIdle - rssFirst) / 1024.0 / Math.Max(1, heldIdle - heldFirst);
+Console.WriteLine($"idle: {heldIdle} held; server RSS {rssBefore / 1048576.0:F1} MiB -> {rssFirst / 1048576.0:F1} MiB ({heldFirst}) -> {rssIdle / 1048576.0:F1} MiB; {perConnection:F1} KiB per connection from the start, {marginal:F1} KiB per connection of the second stage");
 if (options.Metrics.Count > 0)
 {
-    var heapIdle = await ManagedHeapAsync(options.Metrics);
-    Console.WriteLine($"idle: GC heap after last collection {heapBefore.Heap / 1048576.0:F1} MiB -> {heapIdle.Heap / 1048576.0:F1} MiB ({(heapIdle.Heap - heapBefore.Heap) / 1024.0 / Math.Max(1, heldIdle):F1} KiB per connection), GC committed {heapBefore.Committed / 1048576.0:F1} MiB -> {heapIdle.Committed / 1048576.0:F1} MiB");
+    Console.WriteLine($"idle: GC heap after last collection {heapBefore.Heap / 1048576.0:F1} MiB -> {heapFirst.Heap / 1048576.0:F1} MiB -> {heapIdle.Heap / 1048576.0:F1} MiB ({(heapIdle.Heap - heapBefore.Heap) / 1024.0 / Math.Max(1, heldIdle):F1} KiB per connection from the start, {(heapIdle.Heap - heapFirst.Heap) / 1024.0 / Math.Max(1, heldIdle - heldFirst):F1} of the second stage), GC committed {heapBefore.Committed / 1048576.0:F1} MiB -> {heapIdle.Committed / 1048576.0:F1} MiB");
 }
 
 var cpuBefore = CpuSeconds(options.Pids);
@@ -95,10 +63,61 @@ if (latencies.Length > 0)
 }
 
 Console.WriteLine($"server RSS under load: {rssLoaded / 1048576.0:F1} MiB; server CPU during the exchange {cpu:F1} s, {cpu * 1e6 / Math.Max(1, latencies.Length):F0} us per relayed message{(options.Metrics.Count > 0 ? $"; GC pauses {pauses.Seconds * 1000:F0} ms in {pauses.Count} collections" : "")}");
-Console.WriteLine($"| {options.Protocol} | {options.Urls.Count} | {clients.Length} | {held} | {latencies.Length / elapsed:F0} | {(latencies.Length > 0 ? Percentile(latencies, 0.50) : double.NaN):F2} | {(latencies.Length > 0 ? Percentile(latencies, 0.99) : double.NaN):F2} | {(rssIdle - rssBefore) / 1024.0 / Math.Max(1, heldIdle):F1} |");
+Console.WriteLine($"| {options.Protocol} | {options.Urls.Count} | {clients.Length} | {held} | {latencies.Length / elapsed:F0} | {(latencies.Length > 0 ? Percentile(latencies, 0.50) : double.NaN):F2} | {(latencies.Length > 0 ? Percentile(latencies, 0.99) : double.NaN):F2} | {perConnection:F1} | {marginal:F1} |");
 foreach (var client in clients.Where(c => c is not null))
 {
     client.Abort();
+}
+
+// Opens clients [from, to) with at most 200 handshakes at a time, pairs them, and joins each pair's room.
+async Task OpenAsync(int from, int to)
+{
+    using var gate = new SemaphoreSlim(200);
+    await Task.WhenAll(Enumerable.Range(from, to - from).Select(async i =>
+    {
+        await gate.WaitAsync();
+        try
+        {
+            var url = options.Urls[i % 2 % options.Urls.Count];
+            var source = IPAddress.Parse($"127.0.0.{1 + (i % options.Sources)}");
+            clients[i] = await LoadClient.OpenAsync(options.Protocol, url, source, $"p{i / 2}", i);
+        }
+        catch (Exception e) when (e is WebSocketException or IOException or SocketException or OperationCanceledException or HttpRequestException)
+        {
+            Console.Error.WriteLine($"client {i}: {e.Message}");
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }));
+
+    for (var p = from / 2; p < to / 2; p++)
+    {
+        if (clients[2 * p] is { } a && clients[2 * p + 1] is { } b)
+        {
+            a.Partner = b.Id;
+            b.Partner = a.Id;
+        }
+    }
+
+    if (options.Protocol == "peerconnect")
+    {
+        // Join in pair order so the second member's 'joined' lists the first.
+        await Task.WhenAll(clients[from..to].Where(c => c is not null).Select(c => c.JoinAsync()));
+    }
+}
+
+// Lets the open clients sit idle (by default past the server's first heartbeat, whose pong acknowledges what the
+// joins left held for a resume), then reads the servers' memory.
+async Task<(long Rss, (double Heap, double Committed) Managed, int Held)> IdleAsync(string stage)
+{
+    await Task.Delay(TimeSpan.FromSeconds(options.Idle));
+    var rss = Rss(options.Pids);
+    var managed = await ManagedHeapAsync(options.Metrics);
+    var held = clients.Count(c => c is { IsOpen: true });
+    Console.WriteLine($"idle ({stage}): {held} held, server RSS {rss / 1048576.0:F1} MiB");
+    return (rss, managed, held);
 }
 
 static double Percentile(double[] sorted, double p) => sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
@@ -181,7 +200,7 @@ static long Rss(IReadOnlyList<int> pids)
     return total;
 }
 
-internal sealed record LoadOptions(string Protocol, IReadOnlyList<Uri> Urls, int Clients, int Seconds, double Rate, int Sources, IReadOnlyList<int> Pids, IReadOnlyList<Uri> Metrics)
+internal sealed record LoadOptions(string Protocol, IReadOnlyList<Uri> Urls, int Clients, int Seconds, double Rate, int Sources, int Idle, IReadOnlyList<int> Pids, IReadOnlyList<Uri> Metrics)
 {
     public static LoadOptions Parse(string[] args)
     {
@@ -198,6 +217,7 @@ internal sealed record LoadOptions(string Protocol, IReadOnlyList<Uri> Urls, int
             int.Parse(Get("--seconds", "20"), CultureInfo.InvariantCulture),
             double.Parse(Get("--rate", "1"), CultureInfo.InvariantCulture),
             int.Parse(Get("--sources", "4"), CultureInfo.InvariantCulture),
+            int.Parse(Get("--idle", "20"), CultureInfo.InvariantCulture),
             Get("--pids", "").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(p => int.Parse(p, CultureInfo.InvariantCulture)).ToList(),
             Get("--metrics", "").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(u => new Uri(u)).ToList());
     }

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Net.WebSockets;
+using System.Runtime.CompilerServices;
 using PeerConnect.Signaling.Codec;
 using PeerConnect.Signaling.Protocol;
 using PeerConnect.Turn.Server;
@@ -31,19 +32,15 @@ internal sealed class SignalingConnection : ISignalingConnection, IHeartbeatMemb
 
     private readonly WebSocket _socket;
     private readonly SignalingCodec _codec;
-    private readonly SignalingOptions _options;
-    private readonly SignalingHub _hub;
-    private readonly SignalingHeartbeat _heartbeat;
-    private readonly SignalingMetrics _metrics;
-    private readonly ILogger _logger;
-    private readonly TimeProvider _timeProvider;
+    private readonly SignalingConnectionServices _services;
     private TokenBucket _rateLimit;
+    private int _rejectedInARow;
 
-    // The send queue: the hub and the heartbeat add under the lock, one drain at a time empties it. A lock around a
-    // plain queue keeps an idle connection's share to an empty Queue (a ConcurrentQueue or Channel preallocates a
-    // segment per connection); contention is one enqueue against one dequeue.
-    private readonly Queue<Outbound> _outbound = new();
+    // The send queue: the hub and the heartbeat add under the lock, one drain at a time empties it. A frame that finds
+    // no drain running is written straight away; only frames that arrive while one is being written are queued, in a
+    // queue created the first time that happens (most idle connections never need one).
     private readonly Lock _sendGate = new();
+    private Queue<Outbound>? _queued;
     private bool _draining;
     private bool _sendsClosed;
     private TaskCompletionSource? _drained;
@@ -55,59 +52,94 @@ internal sealed class SignalingConnection : ISignalingConnection, IHeartbeatMemb
     private volatile bool _serverClosing;
     private ITimer? _abortTimer;
 
-    public SignalingConnection(
-        WebSocket socket,
-        SignalingCodec codec,
-        SignalingOptions options,
-        SignalingHub hub,
-        SignalingHeartbeat heartbeat,
-        SignalingMetrics metrics,
-        ILogger logger,
-        TimeProvider timeProvider)
+    public SignalingConnection(WebSocket socket, SignalingCodec codec, SignalingConnectionServices services)
     {
         _socket = socket;
         _codec = codec;
-        _options = options;
-        _hub = hub;
-        _heartbeat = heartbeat;
-        _metrics = metrics;
-        _logger = logger;
-        _timeProvider = timeProvider;
-        _rateLimit = new TokenBucket(options.RateLimitPerSecond, options.RateLimitBurst, timeProvider.GetTimestamp(), timeProvider);
-        _lastReceived = _lastPinged = timeProvider.GetTimestamp();
+        _services = services;
+        var now = services.TimeProvider.GetTimestamp();
+        _rateLimit = new TokenBucket(services.Options.RateLimitPerSecond, services.Options.RateLimitBurst, now, services.TimeProvider);
+        _lastReceived = _lastPinged = now;
     }
+
+    private SignalingOptions Options => _services.Options;
+
+    private SignalingHub Hub => _services.Hub;
+
+    private ILogger Logger => _services.Logger;
+
+    private TimeProvider TimeProvider => _services.TimeProvider;
 
     public void Send(SignalingMessage message, long relayStart = 0) => Enqueue(new Outbound(message, relayStart, 0, null), closing: false);
 
     public void Close(int closeStatus, string reason)
     {
         _serverClosing = true;
-        SignalingLog.Closing(_logger, closeStatus, reason);
+        SignalingLog.Closing(Logger, closeStatus, reason);
         Enqueue(new Outbound(null, 0, closeStatus, reason), closing: true);
     }
 
-    /// <summary>Runs until the connection ends, then tells the hub whether the session ends or waits for a resume.</summary>
+    /// <summary>
+    /// Runs until the connection ends, tells the hub whether the session ends or waits for a resume, then disposes
+    /// the WebSocket and counts the connection out. One state machine for the connection's lifetime: while idle it
+    /// waits in a zero-byte receive, and a message is read by <see cref="ReadMessageAsync"/>, which finishes without
+    /// waiting unless the message arrives in pieces.
+    /// </summary>
     public async Task RunAsync(CancellationToken requestAborted)
     {
-        _heartbeatSlot = _heartbeat.Add(this);
-        var endSession = await ReadLoopAsync(requestAborted).ConfigureAwait(false);
-        _heartbeat.Remove(this, _heartbeatSlot);
-        _hub.Post(new DetachCommand(this, endSession));
-        if (!_serverClosing)
+        try
         {
-            if (_socket.State == WebSocketState.CloseReceived)
+            _heartbeatSlot = _services.Heartbeat.Add(this);
+            var endSession = false;
+            try
             {
-                Close(_socket.CloseStatus is { } status ? (int)status : SignalingCloseCodes.Normal, "");
+                while (true)
+                {
+                    // A zero-byte receive waits for the next frame without a buffer; on Kestrel it reaches down to the
+                    // socket, which then waits without one too.
+                    var first = await _socket.ReceiveAsync(Memory<byte>.Empty, requestAborted).ConfigureAwait(false);
+                    var ended = first.MessageType == WebSocketMessageType.Close
+                        ? ClosedNormally()
+                        : await ReadMessageAsync(first, requestAborted).ConfigureAwait(false);
+                    if (ended is { } end)
+                    {
+                        endSession = end;
+                        break;
+                    }
+                }
             }
-            else
+            catch (Exception e) when (e is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException)
             {
-                _socket.Abort();
-                StopSending();
+                SignalingLog.ConnectionFailed(Logger, e);
             }
-        }
 
-        await DrainedAsync().ConfigureAwait(false);
-        _abortTimer?.Dispose();
+            _services.Heartbeat.Remove(this, _heartbeatSlot);
+            Hub.Post(new DetachCommand(this, endSession));
+            if (!_serverClosing)
+            {
+                if (_socket.State == WebSocketState.CloseReceived)
+                {
+                    Close(_socket.CloseStatus is { } status ? (int)status : SignalingCloseCodes.Normal, "");
+                }
+                else
+                {
+                    _socket.Abort();
+                    StopSending();
+                }
+            }
+
+            await DrainedAsync().ConfigureAwait(false);
+            _abortTimer?.Dispose();
+        }
+        catch (Exception e)
+        {
+            SignalingLog.ConnectionCrashed(Logger, e);
+        }
+        finally
+        {
+            _socket.Dispose();
+            _services.Closed();
+        }
     }
 
     /// <summary>Called by the shared heartbeat once per interval.</summary>
@@ -118,112 +150,88 @@ internal sealed class SignalingConnection : ISignalingConnection, IHeartbeatMemb
             return;
         }
 
-        var now = _timeProvider.GetTimestamp();
-        if (_timeProvider.GetElapsedTime(Volatile.Read(ref _lastReceived), now) > _options.IdleTimeout)
+        var now = TimeProvider.GetTimestamp();
+        if (TimeProvider.GetElapsedTime(Volatile.Read(ref _lastReceived), now) > Options.IdleTimeout)
         {
             Close(SignalingCloseCodes.IdleTimeout, "no frame within the idle timeout");
             return;
         }
 
         // The first visit may come up to a slot early after the connection opened; the first ping waits a full interval.
-        if (_timeProvider.GetElapsedTime(_lastPinged, now) >= _options.HeartbeatInterval - (_options.HeartbeatInterval / SignalingHeartbeat.Slots))
+        if (TimeProvider.GetElapsedTime(_lastPinged, now) >= Options.HeartbeatInterval - (Options.HeartbeatInterval / SignalingHeartbeat.Slots))
         {
             _lastPinged = now;
             Send(new PingMessage());
         }
     }
 
-    void IThreadPoolWorkItem.Execute() => _ = DrainAsync();
+    void IThreadPoolWorkItem.Execute() => _ = DrainAsync(null);
 
-    /// <summary>Reads until the socket closes; true when the client closed normally (1000 or 1001) and the session should end.</summary>
-    private async Task<bool> ReadLoopAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads the rest of a message whose first frame has arrived and processes it. Null while the connection goes on;
+    /// once it ends, whether the client closed normally (1000 or 1001) and the session should end.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<bool?> ReadMessageAsync(ValueWebSocketReceiveResult result, CancellationToken cancellationToken)
     {
-        var max = _options.MaxMessageBytes;
-        var rejectedInARow = 0;
+        var max = Options.MaxMessageBytes;
         byte[]? buffer = null;
         try
         {
-            while (true)
+            var length = 0;
+            long total = 0;
+            var oversize = false;
+            if (!result.EndOfMessage)
             {
-                // A zero-byte receive waits for the next frame without a buffer; it reaches down to Kestrel's socket,
-                // which then waits without one too.
-                var result = await _socket.ReceiveAsync(Memory<byte>.Empty, cancellationToken).ConfigureAwait(false);
-                if (result.MessageType == WebSocketMessageType.Close)
+                buffer = ArrayPool<byte>.Shared.Rent(Math.Min(SmallReadBytes, max));
+                do
                 {
-                    return ClosedNormally();
-                }
-
-                var length = 0;
-                long total = 0;
-                var oversize = false;
-                if (!result.EndOfMessage)
-                {
-                    buffer = ArrayPool<byte>.Shared.Rent(Math.Min(SmallReadBytes, max));
-                    do
+                    var capacity = Math.Min(buffer.Length, max);
+                    if (!oversize && length == capacity)
                     {
-                        var capacity = Math.Min(buffer.Length, max);
-                        if (!oversize && length == capacity)
+                        if (capacity < max)
                         {
-                            if (capacity < max)
-                            {
-                                var larger = ArrayPool<byte>.Shared.Rent(max);
-                                buffer.AsSpan(0, length).CopyTo(larger);
-                                ArrayPool<byte>.Shared.Return(buffer);
-                                buffer = larger;
-                                capacity = max;
-                            }
-                            else
-                            {
-                                oversize = true;
-                            }
+                            var larger = ArrayPool<byte>.Shared.Rent(max);
+                            buffer.AsSpan(0, length).CopyTo(larger);
+                            ArrayPool<byte>.Shared.Return(buffer);
+                            buffer = larger;
+                            capacity = max;
                         }
-
-                        var target = oversize ? buffer.AsMemory(0, capacity) : buffer.AsMemory(length, capacity - length);
-                        result = await _socket.ReceiveAsync(target, cancellationToken).ConfigureAwait(false);
-                        if (result.MessageType == WebSocketMessageType.Close)
+                        else
                         {
-                            return ClosedNormally();
-                        }
-
-                        total += result.Count;
-                        if (!oversize)
-                        {
-                            length += result.Count;
-                        }
-
-                        if (total > (long)max * OversizeDrainFactor)
-                        {
-                            CloseAfterError(SignalingErrorCode.TooLarge, $"Messages are limited to {max} bytes.", SignalingCloseCodes.MessageTooBig);
-                            return await DiscardUntilCloseAsync(buffer, cancellationToken).ConfigureAwait(false);
+                            oversize = true;
                         }
                     }
-                    while (!result.EndOfMessage);
-                }
 
-                try
-                {
-                    Process(buffer is null ? ReadOnlyMemory<byte>.Empty : buffer.AsMemory(0, length), result.MessageType, oversize, total, ref rejectedInARow);
-                }
-                finally
-                {
-                    if (buffer is not null)
+                    var target = oversize ? buffer.AsMemory(0, capacity) : buffer.AsMemory(length, capacity - length);
+                    result = await _socket.ReceiveAsync(target, cancellationToken).ConfigureAwait(false);
+                    if (result.MessageType == WebSocketMessageType.Close)
                     {
-                        ArrayPool<byte>.Shared.Return(buffer);
-                        buffer = null;
+                        return ClosedNormally();
+                    }
+
+                    total += result.Count;
+                    if (!oversize)
+                    {
+                        length += result.Count;
+                    }
+
+                    if (total > (long)max * OversizeDrainFactor)
+                    {
+                        CloseAfterError(SignalingErrorCode.TooLarge, $"Messages are limited to {max} bytes.", SignalingCloseCodes.MessageTooBig);
+                        return await DiscardUntilCloseAsync(buffer, cancellationToken).ConfigureAwait(false);
                     }
                 }
-
-                if (rejectedInARow < 0)
-                {
-                    buffer = ArrayPool<byte>.Shared.Rent(SmallReadBytes);
-                    return await DiscardUntilCloseAsync(buffer, cancellationToken).ConfigureAwait(false);
-                }
+                while (!result.EndOfMessage);
             }
-        }
-        catch (Exception e) when (e is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException)
-        {
-            SignalingLog.ConnectionFailed(_logger, e);
-            return false;
+
+            if (!Process(buffer is null ? ReadOnlyMemory<byte>.Empty : buffer.AsMemory(0, length), result.MessageType, oversize, total))
+            {
+                buffer ??= ArrayPool<byte>.Shared.Rent(SmallReadBytes);
+                return await DiscardUntilCloseAsync(buffer, cancellationToken).ConfigureAwait(false);
+            }
+
+            return null;
         }
         finally
         {
@@ -252,59 +260,60 @@ internal sealed class SignalingConnection : ISignalingConnection, IHeartbeatMemb
         !_serverClosing && _socket.CloseStatus is WebSocketCloseStatus.NormalClosure or WebSocketCloseStatus.EndpointUnavailable;
 
     /// <summary>
-    /// Applies the rate limit and hands one complete message to the hub. Sets <paramref name="rejectedInARow"/> to -1
-    /// when the connection is being closed for exceeding the limit.
+    /// Applies the rate limit and hands one complete message to the hub. False when the connection is being closed
+    /// for exceeding the limit.
     /// </summary>
-    private void Process(ReadOnlyMemory<byte> message, WebSocketMessageType type, bool oversize, long total, ref int rejectedInARow)
+    private bool Process(ReadOnlyMemory<byte> message, WebSocketMessageType type, bool oversize, long total)
     {
-        var receivedAt = _timeProvider.GetTimestamp();
+        var receivedAt = TimeProvider.GetTimestamp();
         Volatile.Write(ref _lastReceived, receivedAt);
         if (!_rateLimit.TryTake(1, receivedAt))
         {
-            if (++rejectedInARow > _options.RateLimitBurst)
+            if (++_rejectedInARow > Options.RateLimitBurst)
             {
                 CloseAfterError(SignalingErrorCode.RateLimited, "Kept sending over the rate limit.", SignalingCloseCodes.RateLimited);
-                rejectedInARow = -1;
-                return;
+                return false;
             }
 
             Reject(SignalingErrorCode.RateLimited, "Too many messages; this one was dropped.", null);
-            return;
+            return true;
         }
 
-        rejectedInARow = 0;
+        _rejectedInARow = 0;
         if (oversize)
         {
-            Reject(SignalingErrorCode.TooLarge, $"Messages are limited to {_options.MaxMessageBytes} bytes; this one had {total}.", null);
-            return;
+            Reject(SignalingErrorCode.TooLarge, $"Messages are limited to {Options.MaxMessageBytes} bytes; this one had {total}.", null);
+            return true;
         }
 
         if (type != _codec.FrameType)
         {
             Reject(SignalingErrorCode.BadMessage, $"{_codec.Subprotocol} messages travel in {_codec.FrameType.ToString().ToLowerInvariant()} frames.", null);
-            return;
+            return true;
         }
 
         try
         {
-            _hub.Post(new InboundCommand(this, _codec.Decode(message), receivedAt));
+            Hub.Post(new InboundCommand(this, _codec.Decode(message), receivedAt));
         }
         catch (SignalingProtocolException e)
         {
-            SignalingLog.BadMessage(_logger, e.Message);
+            SignalingLog.BadMessage(Logger, e.Message);
             Reject(SignalingErrorCode.BadMessage, e.Message, e.RequestId);
         }
+
+        return true;
     }
 
     /// <summary>Closes through the hub so that errors it has not yet sent to this connection go out first.</summary>
     private void CloseAfterError(SignalingErrorCode code, string text, int closeStatus)
     {
         _serverClosing = true;
-        _hub.Post(new RejectCommand(this, new ErrorMessage(code, text), closeStatus, text));
+        Hub.Post(new RejectCommand(this, new ErrorMessage(code, text), closeStatus, text));
     }
 
     private void Reject(SignalingErrorCode code, string text, long? requestId) =>
-        _hub.Post(new RejectCommand(this, new ErrorMessage(code, text) { Ref = requestId }));
+        Hub.Post(new RejectCommand(this, new ErrorMessage(code, text) { Ref = requestId }));
 
     /// <summary>Queues a frame and starts a drain unless one is running; nothing is queued after the close frame.</summary>
     private void Enqueue(Outbound item, bool closing)
@@ -317,9 +326,9 @@ internal sealed class SignalingConnection : ISignalingConnection, IHeartbeatMemb
             }
 
             _sendsClosed = closing;
-            _outbound.Enqueue(item);
             if (_draining)
             {
+                (_queued ??= new()).Enqueue(item);
                 return;
             }
 
@@ -328,7 +337,7 @@ internal sealed class SignalingConnection : ISignalingConnection, IHeartbeatMemb
 
         // On the caller's thread until a write has to wait: a relayed signal then reaches the socket without another
         // thread's wake-up, which on a busy host is what the tail latency is made of.
-        _ = DrainAsync();
+        _ = DrainAsync(item);
     }
 
     /// <summary>Drops what is queued and refuses more (the socket is gone).</summary>
@@ -337,7 +346,7 @@ internal sealed class SignalingConnection : ISignalingConnection, IHeartbeatMemb
         lock (_sendGate)
         {
             _sendsClosed = true;
-            _outbound.Clear();
+            _queued?.Clear();
         }
     }
 
@@ -359,22 +368,14 @@ internal sealed class SignalingConnection : ISignalingConnection, IHeartbeatMemb
         }
     }
 
-    private async Task DrainAsync()
+    /// <summary>Writes <paramref name="first"/>, if any, then whatever was queued meanwhile, until the queue is empty.</summary>
+    private async Task DrainAsync(Outbound? first)
     {
         try
         {
-            while (true)
+            for (var item = first ?? NextQueued(); item is { } next; item = NextQueued())
             {
-                Outbound item;
-                lock (_sendGate)
-                {
-                    if (!_outbound.TryDequeue(out item))
-                    {
-                        break;
-                    }
-                }
-
-                if (!await WriteAsync(item).ConfigureAwait(false))
+                if (!await WriteAsync(next).ConfigureAwait(false))
                 {
                     StopSending();
                 }
@@ -384,7 +385,7 @@ internal sealed class SignalingConnection : ISignalingConnection, IHeartbeatMemb
         {
             // The held messages survive in the session; the reader sees the abort and reports the drop. Whatever
             // ends the drain must end it here: RunAsync waits for it.
-            SignalingLog.ConnectionFailed(_logger, e);
+            SignalingLog.ConnectionFailed(Logger, e);
             _socket.Abort();
             StopSending();
         }
@@ -392,7 +393,7 @@ internal sealed class SignalingConnection : ISignalingConnection, IHeartbeatMemb
         TaskCompletionSource? drained;
         lock (_sendGate)
         {
-            if (_outbound.Count > 0)
+            if (_queued?.Count > 0)
             {
                 // Queued between the last dequeue and this lock: this drain carries on in a new work item.
                 ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
@@ -410,12 +411,20 @@ internal sealed class SignalingConnection : ISignalingConnection, IHeartbeatMemb
         drained?.TrySetResult();
     }
 
+    private Outbound? NextQueued()
+    {
+        lock (_sendGate)
+        {
+            return _queued is not null && _queued.TryDequeue(out var item) ? item : null;
+        }
+    }
+
     /// <summary>Writes one frame; false after the close frame, when nothing more may be sent.</summary>
     private async ValueTask<bool> WriteAsync(Outbound item)
     {
         if (item.Message is not { } message)
         {
-            _abortTimer = _timeProvider.CreateTimer(static s => ((WebSocket)s!).Abort(), _socket, CloseTimeout, Timeout.InfiniteTimeSpan);
+            _abortTimer = TimeProvider.CreateTimer(static s => ((WebSocket)s!).Abort(), _socket, CloseTimeout, Timeout.InfiniteTimeSpan);
             if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
             {
                 await _socket.CloseOutputAsync((WebSocketCloseStatus)item.CloseStatus, item.CloseReason, CancellationToken.None).ConfigureAwait(false);
@@ -435,7 +444,7 @@ internal sealed class SignalingConnection : ISignalingConnection, IHeartbeatMemb
             await _socket.SendAsync(frame.WrittenMemory, _codec.FrameType, true, CancellationToken.None).ConfigureAwait(false);
         }
 
-        _metrics.MessagesSent.Add(1, new KeyValuePair<string, object?>("type", message.Type));
+        _services.Metrics.MessagesSent.Add(1, new KeyValuePair<string, object?>("type", message.Type));
         if (message.IsSequenced)
         {
             Volatile.Write(ref _lastSeqWritten, message.Seq ?? 0);
@@ -443,7 +452,7 @@ internal sealed class SignalingConnection : ISignalingConnection, IHeartbeatMemb
 
         if (item.RelayStart != 0)
         {
-            _metrics.RelayLatency.Record(_timeProvider.GetElapsedTime(item.RelayStart).TotalSeconds);
+            _services.Metrics.RelayLatency.Record(TimeProvider.GetElapsedTime(item.RelayStart).TotalSeconds);
         }
 
         return true;

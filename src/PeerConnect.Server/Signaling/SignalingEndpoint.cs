@@ -22,7 +22,7 @@ internal sealed class SignalingEndpoint(
 {
     private static readonly TimeSpan RefusalCloseTimeout = TimeSpan.FromSeconds(2);
     private readonly SignalingOptions _options = options.Value;
-    private int _open;
+    private readonly SignalingConnectionServices _connections = new(options.Value, hub, heartbeat, metrics, logger, timeProvider);
 
     public async Task HandleAsync(HttpContext context)
     {
@@ -77,7 +77,13 @@ internal sealed class SignalingEndpoint(
 
         if (request.Subprotocols.Count > 0)
         {
-            subprotocol = request.Subprotocols.FirstOrDefault(p => p is SignalingSubprotocols.Json or SignalingSubprotocols.Cbor);
+            // The constant rather than the request's copy: the WebSocket keeps it for the connection's lifetime.
+            subprotocol = request.Subprotocols.FirstOrDefault(p => p is SignalingSubprotocols.Json or SignalingSubprotocols.Cbor) switch
+            {
+                SignalingSubprotocols.Json => SignalingSubprotocols.Json,
+                SignalingSubprotocols.Cbor => SignalingSubprotocols.Cbor,
+                _ => null,
+            };
             if (subprotocol is null)
             {
                 return (StatusCodes.Status400BadRequest, $"Supported subprotocols: {SignalingSubprotocols.Json}, {SignalingSubprotocols.Cbor}.");
@@ -101,15 +107,13 @@ internal sealed class SignalingEndpoint(
             return RefuseAsync(socket, codec, SignalingErrorCode.Unauthorized, "A valid token is required.", SignalingCloseCodes.Unauthorized);
         }
 
-        if (Interlocked.Increment(ref _open) > _options.MaxConnections)
+        if (!_connections.TryOpen())
         {
-            Interlocked.Decrement(ref _open);
             SignalingLog.ConnectionRefused(logger, "connection limit reached");
             return RefuseAsync(socket, codec, SignalingErrorCode.LimitExceeded, "The server has its maximum number of connections.", SignalingCloseCodes.TryAgainLater);
         }
 
-        metrics.Connections.Add(1);
-        var connection = new SignalingConnection(socket, codec, _options, hub, heartbeat, metrics, logger, timeProvider);
+        var connection = new SignalingConnection(socket, codec, _connections);
         long.TryParse(request.LastSeq, NumberStyles.None, CultureInfo.InvariantCulture, out var lastSeq);
         var host = request.Host;
         hub.Post(new AttachCommand(
@@ -119,27 +123,9 @@ internal sealed class SignalingEndpoint(
             string.IsNullOrEmpty(request.ResumeToken) ? null : request.ResumeToken,
             lastSeq));
 
-        // Not awaited here: the request (and its token) is not kept alive for the connection's lifetime.
-        return ServeAsync(socket, connection, aborted);
-    }
-
-    /// <summary>Runs the connection to its end, then disposes the WebSocket (and with it the socket of the listener's connections).</summary>
-    private async Task ServeAsync(WebSocket socket, SignalingConnection connection, CancellationToken aborted)
-    {
-        try
-        {
-            await connection.RunAsync(aborted).ConfigureAwait(false);
-        }
-        catch (Exception e)
-        {
-            SignalingLog.ConnectionCrashed(logger, e);
-        }
-        finally
-        {
-            socket.Dispose();
-            Interlocked.Decrement(ref _open);
-            metrics.Connections.Add(-1);
-        }
+        // The connection's task, which ends with disposing the WebSocket (and with it the listener's socket); the
+        // request (and its token) is not kept alive for the connection's lifetime.
+        return connection.RunAsync(aborted);
     }
 
     /// <summary>Tells a browser why it is turned away (it cannot read an HTTP status on a failed upgrade), then closes.</summary>

@@ -9,7 +9,7 @@ using System.Text.Json;
 // Usage (servers already running; see docs/benchmarks.md "Signaling at scale"):
 //   dotnet run -c Release --project benchmarks/PeerConnect.Signaling.Load -- \
 //     --protocol peerconnect|peerjs --urls ws://127.0.0.1:5000/ws[,ws://127.0.0.1:5001/ws] --clients 1000 \
-//     [--seconds 20] [--rate 1] [--sources 4] [--idle 20] [--pids 1234[,5678]] [--metrics http://127.0.0.1:5000/metrics[,...]]
+//     [--seconds 20] [--rate 1] [--sources 4] [--idle 30] [--pids 1234[,5678]] [--metrics http://127.0.0.1:5000/metrics[,...]]
 // Client 2k and 2k+1 form a pair (a room of two); with several URLs the two sit on different servers.
 // Each client sends --rate signals per second to its partner; the payload carries the send time, so the
 // receiver measures relay latency on one clock. Server memory is the RSS of --pids before the clients connect,
@@ -108,8 +108,9 @@ async Task OpenAsync(int from, int to)
     }
 }
 
-// Lets the open clients sit idle (by default past the server's first heartbeat, whose pong acknowledges what the
-// joins left held for a resume), then reads the servers' memory.
+// Lets the open clients sit idle, by default 30 s: past the server's first heartbeat, which pings a connection 14-29 s
+// after it opened (default 15 s interval, spread over 16 slots), and whose pong acknowledges what the joins left held
+// for a resume. Then reads the servers' memory.
 async Task<(long Rss, (double Heap, double Committed) Managed, int Held)> IdleAsync(string stage)
 {
     await Task.Delay(TimeSpan.FromSeconds(options.Idle));
@@ -217,7 +218,7 @@ internal sealed record LoadOptions(string Protocol, IReadOnlyList<Uri> Urls, int
             int.Parse(Get("--seconds", "20"), CultureInfo.InvariantCulture),
             double.Parse(Get("--rate", "1"), CultureInfo.InvariantCulture),
             int.Parse(Get("--sources", "4"), CultureInfo.InvariantCulture),
-            int.Parse(Get("--idle", "20"), CultureInfo.InvariantCulture),
+            int.Parse(Get("--idle", "30"), CultureInfo.InvariantCulture),
             Get("--pids", "").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(p => int.Parse(p, CultureInfo.InvariantCulture)).ToList(),
             Get("--metrics", "").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(u => new Uri(u)).ToList());
     }

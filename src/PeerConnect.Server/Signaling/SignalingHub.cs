@@ -230,7 +230,7 @@ internal sealed class SignalingHub : IHostedService, IDisposable
         session.ClientSeq = state.ClientSeq;
         foreach (var (roomId, appearance) in state.Rooms)
         {
-            session.Rooms.Add(roomId, appearance);
+            session.Rooms.Set(roomId, appearance);
             AddLocalMember(roomId, appearance);
         }
 
@@ -259,7 +259,7 @@ internal sealed class SignalingHub : IHostedService, IDisposable
             connection.Close(SignalingCloseCodes.Replaced, "session resumed on another server");
         }
 
-        foreach (var roomId in session.Rooms.Keys)
+        foreach (var roomId in session.Rooms)
         {
             RemoveLocalMember(roomId, session.Id);
         }
@@ -383,7 +383,7 @@ internal sealed class SignalingHub : IHostedService, IDisposable
             connection.Close(SignalingCloseCodes.Normal, "session ended");
         }
 
-        foreach (var room in session.Rooms.Keys.ToList())
+        foreach (var room in session.Rooms.ToList())
         {
             await LeaveRoomAsync(session, room, reason).ConfigureAwait(false);
         }
@@ -447,7 +447,7 @@ internal sealed class SignalingHub : IHostedService, IDisposable
                 await JoinAsync(session, join).ConfigureAwait(false);
                 break;
             case LeaveMessage leave:
-                if (!session.Rooms.ContainsKey(leave.Room))
+                if (!session.Rooms.Contains(leave.Room))
                 {
                     await ReplyAsync(session, new ErrorMessage(SignalingErrorCode.NotInRoom, $"Not in room '{leave.Room}'.") { Ref = leave.Id }).ConfigureAwait(false);
                     break;
@@ -488,14 +488,14 @@ internal sealed class SignalingHub : IHostedService, IDisposable
             return;
         }
 
-        var already = session.Rooms.ContainsKey(join.Room);
+        var already = session.Rooms.TryGet(join.Room, out var appearance);
         if (!already && session.Rooms.Count >= _options.MaxRoomsPerSession)
         {
             await ReplyAsync(session, Error(SignalingErrorCode.LimitExceeded, $"A session may be in at most {_options.MaxRoomsPerSession} rooms.")).ConfigureAwait(false);
             return;
         }
 
-        var me = already ? session.Rooms[join.Room] : new PeerInfo(session.Id, session.UserId, join.Name, join.Metadata);
+        var me = already ? appearance : new PeerInfo(session.Id, session.UserId, join.Name, join.Metadata);
         RoomJoinResult result;
         if (_shared is null)
         {
@@ -532,7 +532,7 @@ internal sealed class SignalingHub : IHostedService, IDisposable
                 return;
         }
 
-        session.Rooms[join.Room] = me;
+        session.Rooms.Set(join.Room, me);
         await ReplyAsync(session, new JoinedMessage(join.Room, result.Others) { Ref = join.Id }).ConfigureAwait(false);
         if (!result.AlreadyMember)
         {
@@ -639,7 +639,7 @@ internal sealed class SignalingHub : IHostedService, IDisposable
         if (SharedAvailable)
         {
             // The store checks the target and the shared room as it routes; a refusal comes back as a command.
-            _shared!.Route(delivery, session.Rooms.Keys);
+            _shared!.Route(delivery, session.Rooms);
             return;
         }
 
@@ -651,7 +651,7 @@ internal sealed class SignalingHub : IHostedService, IDisposable
             return;
         }
 
-        if (!session.Rooms.Keys.Any(target.Rooms.ContainsKey))
+        if (!session.Rooms.SharesAnyWith(target.Rooms))
         {
             await ReplyAsync(session, Error(SignalingErrorCode.NotInRoom, $"You share no room with '{signal.To}'.")).ConfigureAwait(false);
             return;

@@ -11,7 +11,9 @@ internal sealed record HeldMessage(SignalingMessage Message, string? SenderSessi
 /// </summary>
 internal sealed class SignalingSession(string id, string userId, SignalingPrincipal principal)
 {
-    private readonly Queue<HeldMessage> _unacked = new();
+    // Null while nothing is held: a session whose client has acknowledged everything (after a heartbeat's pong at the
+    // latest) keeps no queue, which is most of them on a server full of idle connections.
+    private Queue<HeldMessage>? _unacked;
 
     public string Id { get; } = id;
 
@@ -43,11 +45,11 @@ internal sealed class SignalingSession(string id, string userId, SignalingPrinci
     public long ClientSeq { get; set; }
 
     /// <summary>Rooms the session is in, with how it appears in each (a shared backplane writes these back after an outage).</summary>
-    public Dictionary<string, PeerInfo> Rooms { get; } = new(StringComparer.Ordinal);
+    public SessionRooms Rooms { get; } = new();
 
-    public int UnackedCount => _unacked.Count;
+    public int UnackedCount => _unacked?.Count ?? 0;
 
-    public IEnumerable<HeldMessage> Unacked => _unacked;
+    public IEnumerable<HeldMessage> Unacked => _unacked ?? Enumerable.Empty<HeldMessage>();
 
     /// <summary>
     /// Gives the message the next sequence number, or keeps the one a shared backplane gave it (which may skip
@@ -57,7 +59,7 @@ internal sealed class SignalingSession(string id, string userId, SignalingPrinci
     {
         LastSeq = seq ?? LastSeq + 1;
         var held = new HeldMessage(message with { Seq = LastSeq }, senderSessionId, senderRef, relayStart);
-        _unacked.Enqueue(held);
+        (_unacked ??= new()).Enqueue(held);
         return held;
     }
 
@@ -66,20 +68,25 @@ internal sealed class SignalingSession(string id, string userId, SignalingPrinci
     {
         foreach (var message in held)
         {
-            _unacked.Enqueue(message);
+            (_unacked ??= new()).Enqueue(message);
         }
 
         LastSeq = lastSeq;
-        Acked = _unacked.TryPeek(out var oldest) ? oldest.Message.Seq!.Value - 1 : lastSeq;
+        Acked = _unacked is not null && _unacked.TryPeek(out var oldest) ? oldest.Message.Seq!.Value - 1 : lastSeq;
     }
 
     /// <summary>Forgets messages up to <paramref name="through"/>; values past the last sequence number are clamped.</summary>
     public void Acknowledge(long through)
     {
         through = Math.Min(through, LastSeq);
-        while (_unacked.TryPeek(out var oldest) && oldest.Message.Seq <= through)
+        while (_unacked is not null && _unacked.TryPeek(out var oldest) && oldest.Message.Seq <= through)
         {
             _unacked.Dequeue();
+        }
+
+        if (_unacked?.Count == 0)
+        {
+            _unacked = null;
         }
 
         Acked = Math.Max(Acked, through);

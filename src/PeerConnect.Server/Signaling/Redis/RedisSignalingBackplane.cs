@@ -291,7 +291,7 @@ internal sealed class RedisSignalingBackplane : ISharedSignalingBackplane, IDisp
             }
 
             Fire("keepalive", _db.KeyExpireAsync("pc:t:" + session.ResumeToken, _keyLifetime, CommandFlags.FireAndForget));
-            foreach (var room in session.Rooms.Keys)
+            foreach (var room in session.Rooms)
             {
                 KeepRoomAlive(room);
             }
@@ -370,7 +370,7 @@ internal sealed class RedisSignalingBackplane : ISharedSignalingBackplane, IDisp
             (long)_keyLifetime.TotalMilliseconds,
             session.Rooms.Count,
         };
-        foreach (var (room, appearance) in session.Rooms)
+        foreach (var (room, appearance) in session.Rooms.Appearances)
         {
             values.Add(room);
             values.Add(RedisRecords.Peer(appearance));

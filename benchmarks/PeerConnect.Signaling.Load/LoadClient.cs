@@ -109,8 +109,10 @@ internal sealed class LoadClient
             do
             {
                 var stamp = Stopwatch.GetTimestamp().ToString(CultureInfo.InvariantCulture);
+                // Like the .NET client, a signal carries the acknowledgement when something arrived since the last one.
+                var ack = Interlocked.Exchange(ref _sinceAck, 0) > 0 ? $",\"ack\":{Volatile.Read(ref _lastSeq)}" : "";
                 var frame = _protocol == "peerconnect"
-                    ? $$$"""{"type":"signal","to":"{{{Partner}}}","kind":"candidate","candidate":{"candidate":"candidate:842163049 1 udp 1677729535 203.0.113.7 46154 typ srflx raddr 10.0.0.5 rport 46154 {{{stamp}}}","sdpMid":"0","sdpMLineIndex":0}}"""
+                    ? $$$"""{"type":"signal","to":"{{{Partner}}}","kind":"candidate"{{{ack}}},"candidate":{"candidate":"candidate:842163049 1 udp 1677729535 203.0.113.7 46154 typ srflx raddr 10.0.0.5 rport 46154 {{{stamp}}}","sdpMid":"0","sdpMLineIndex":0}}"""
                     : $$$"""{"type":"CANDIDATE","dst":"{{{Partner}}}","payload":{"candidate":{"candidate":"candidate:842163049 1 udp 1677729535 203.0.113.7 46154 typ srflx raddr 10.0.0.5 rport 46154 {{{stamp}}}","sdpMid":"0","sdpMLineIndex":0},"type":"media","connectionId":"mc_load"}}""";
                 await SendAsync(frame);
                 Sent++;
@@ -175,7 +177,7 @@ internal sealed class LoadClient
                 {
                     case "ping":
                         // Like the .NET client: the pong acknowledges everything received so far.
-                        _sinceAck = 0;
+                        Interlocked.Exchange(ref _sinceAck, 0);
                         await SendAsync($$"""{"type":"pong","ack":{{_lastSeq}}}""");
                         break;
                     case "joined":
@@ -194,10 +196,10 @@ internal sealed class LoadClient
 
                 if (seq > _lastSeq && root.GetProperty("type").GetString() is not ("ping" or "pong" or "welcome"))
                 {
-                    _lastSeq = seq;
-                    if (++_sinceAck >= 16)
+                    Volatile.Write(ref _lastSeq, seq);
+                    if (Interlocked.Increment(ref _sinceAck) >= 16)
                     {
-                        _sinceAck = 0;
+                        Interlocked.Exchange(ref _sinceAck, 0);
                         await SendAsync($$"""{"type":"ack","through":{{seq}}}""");
                     }
                 }

@@ -415,6 +415,12 @@ internal sealed class SignalingHub : IHostedService, IDisposable
 
         var message = command.Message;
         _metrics.MessagesReceived.Add(1, new KeyValuePair<string, object?>("type", message.Type));
+        if (message is SignalMessage { Ack: { } piggybacked })
+        {
+            // First, even for a resend about to be ignored: what the client has received is news either way.
+            Acknowledge(session, piggybacked);
+        }
+
         if (message is JoinMessage or LeaveMessage or SignalMessage && message.ClientSeq is { } clientSeq)
         {
             if (clientSeq <= session.ClientSeq)
@@ -634,7 +640,7 @@ internal sealed class SignalingHub : IHostedService, IDisposable
             return;
         }
 
-        var relayed = signal with { From = session.Id, To = null, Id = null, Seq = null, ClientSeq = null };
+        var relayed = signal with { From = session.Id, To = null, Id = null, Ack = null, Seq = null, ClientSeq = null };
         var delivery = new SignalingDelivery(signal.To, relayed, session.Id, signal.Id, receivedAt);
         if (SharedAvailable)
         {

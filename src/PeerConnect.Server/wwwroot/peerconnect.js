@@ -16,7 +16,7 @@ const UNSEQUENCED = new Set(["welcome", "ping", "pong"]);
  *   a function is called before every (re)connect so the token can be refreshed.
  * @property {number} [reconnectDelayMs=200] First delay before reconnecting; doubled after each failure.
  * @property {number} [maxReconnectDelayMs=5000] Longest delay between reconnect attempts.
- * @property {number} [ackEvery=16] Acknowledge after this many sequenced messages (heartbeats also acknowledge).
+ * @property {number} [ackEvery=16] Acknowledge after this many sequenced messages (heartbeats and outgoing signals also acknowledge).
  * @property {number} [requestTimeoutMs=10000] How long `join` and `leave` wait for the answer.
  */
 
@@ -311,6 +311,11 @@ export class SignalingClient extends EventTarget {
   /** @param {object} message @returns {boolean} whether the frame was handed to an open socket */
   #write(message) {
     if (this.#socket?.readyState !== WebSocket.OPEN) return false;
+    if (message.type === "signal" && this.#sinceAck > 0) {
+      // The acknowledgement rides on the signal: the server forgets sooner and no ack frame is needed.
+      message = { ...message, ack: this.#lastSeq };
+      this.#sinceAck = 0;
+    }
     this.#socket.send(JSON.stringify(message));
     return true;
   }

@@ -309,6 +309,12 @@ public sealed class SignalingClient : IAsyncDisposable
                     askForAck = Remember(message);
                 }
 
+                if (message is SignalMessage && Interlocked.Exchange(ref _sinceAck, 0) > 0)
+                {
+                    // The acknowledgement rides on the signal: the server forgets sooner and no ack frame is needed.
+                    message = ((SignalMessage)message) with { Ack = LastSequence };
+                }
+
                 if (DropOutgoing?.Invoke(message) != true)
                 {
                     await link.SendAsync(message, cancellationToken).ConfigureAwait(false);
@@ -523,9 +529,9 @@ public sealed class SignalingClient : IAsyncDisposable
             }
 
             Volatile.Write(ref _lastSeq, seq);
-            if (++_sinceAck >= _options.AckEvery)
+            if (Interlocked.Increment(ref _sinceAck) >= _options.AckEvery)
             {
-                _sinceAck = 0;
+                Interlocked.Exchange(ref _sinceAck, 0);
                 await link.SendAsync(new AckMessage(seq), cancellationToken).ConfigureAwait(false);
             }
 

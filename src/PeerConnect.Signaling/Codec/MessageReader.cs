@@ -61,6 +61,7 @@ internal static class MessageReader
         var signal = new SignalMessage(kind)
         {
             Id = f.OptionalLong("id"),
+            Ack = f.OptionalLong("ack"),
             To = f.OptionalString("to", WireFields.MaxIdLength),
             From = f.OptionalString("from", WireFields.MaxIdLength),
             Sdp = f.OptionalString("sdp"),

@@ -50,6 +50,7 @@ internal static class MessageWriter
                 break;
             case SignalMessage m:
                 map.Add("id", m.Id)
+                    .Add("ack", m.Ack)
                     .Add("to", m.To)
                     .Add("from", m.From)
                     .Add("kind", WireNames.Of(m.Kind))

@@ -52,6 +52,13 @@ public sealed record SignalMessage(SignalKind Kind) : SignalingMessage
     /// <summary>Client to server: optional request id, echoed as <c>ref</c> in errors and expiry notices.</summary>
     public long? Id { get; init; }
 
+    /// <summary>
+    /// Client to server: an acknowledgement riding on the signal, the highest <c>seq</c> received so far (same meaning
+    /// as <see cref="AckMessage"/>). Lets a client that signals anyway release what the server holds for it without
+    /// an <c>ack</c> message of its own. The server does not relay it.
+    /// </summary>
+    public long? Ack { get; init; }
+
     /// <summary>SDP for <see cref="SignalKind.Offer"/> and <see cref="SignalKind.Answer"/>.</summary>
     public string? Sdp { get; init; }
 

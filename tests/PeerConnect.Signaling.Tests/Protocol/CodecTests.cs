@@ -20,6 +20,7 @@ public sealed class CodecTests
         new PeerJoinedMessage("r", new PeerInfo("p", "u")) { Seq = 3 },
         new PeerLeftMessage("r", "p", PeerLeftReason.Expired) { Seq = 4 },
         new SignalMessage(SignalKind.Offer) { To = "p", Id = 5, Sdp = "v=0\r\n" },
+        new SignalMessage(SignalKind.Candidate) { To = "p", Ack = 41, Candidate = new IceCandidateInit("candidate:1", "0", 0) },
         new SignalMessage(SignalKind.Candidate) { From = "p", Seq = 6, Candidate = new IceCandidateInit("candidate:1", "0", 0, "uf") },
         new SignalMessage(SignalKind.EndOfCandidates) { To = "p" },
         new SignalMessage(SignalKind.Renegotiate) { To = "p" },

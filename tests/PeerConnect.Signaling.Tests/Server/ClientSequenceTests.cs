@@ -155,6 +155,41 @@ public class ClientSequenceTests
     [Theory]
     [InlineData(SignalingSubprotocols.Json)]
     [InlineData(SignalingSubprotocols.Cbor)]
+    public async Task TheClientAcknowledgesOnTheSignalsItSends(string encoding)
+    {
+        await using var server = StartServer();
+        await using var alice = await server.ConnectAsync(encoding);
+        await using var bob = await server.ConnectAsync(encoding);
+        await using var aliceInbox = new Inbox(alice);
+        await alice.JoinAsync("call");
+        await bob.JoinAsync("call");
+        Assert.Equal(bob.SessionId, (await aliceInbox.NextAsync<PeerJoinedMessage>()).Peer.Id);
+        for (var i = 0; i < 3; i++)
+        {
+            await bob.SendSignalAsync(alice.SessionId!, App(i));
+            Assert.Equal(Text(i), (await aliceInbox.NextAsync<SignalMessage>()).Data);
+        }
+
+        var written = new List<SignalingMessage>();
+        alice.DropOutgoing = message =>
+        {
+            written.Add(message);
+            return false;
+        };
+        await alice.SendSignalAsync(bob.SessionId!, App(0));
+        await alice.SendSignalAsync(bob.SessionId!, App(1));
+        alice.DropOutgoing = null;
+
+        // The first carries what Alice has received; the second has nothing new to acknowledge.
+        var signals = written.OfType<SignalMessage>().ToList();
+        Assert.Equal(2, signals.Count);
+        Assert.Equal(alice.LastSequence, signals[0].Ack);
+        Assert.Null(signals[1].Ack);
+    }
+
+    [Theory]
+    [InlineData(SignalingSubprotocols.Json)]
+    [InlineData(SignalingSubprotocols.Cbor)]
     public async Task TheClientForgetsWhatTheServerAcknowledged(string encoding)
     {
         await using var server = StartServer();

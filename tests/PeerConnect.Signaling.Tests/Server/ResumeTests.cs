@@ -57,6 +57,38 @@ public class ResumeTests
         await bob.ExpectAliveAsync();
     }
 
+    [Theory]
+    [InlineData(SignalingSubprotocols.Json)]
+    [InlineData(SignalingSubprotocols.Cbor)]
+    public async Task AnAcknowledgementRidingOnASignalReleasesWhatItCovers(string encoding)
+    {
+        await using var server = StartServer();
+        await using var bob = await server.ConnectRawAsync(encoding);
+        var bobId = (await bob.ExpectAsync("welcome")).GetProperty("session").GetString();
+        var alice = await server.ConnectRawAsync(encoding);
+        var welcome = await alice.ExpectAsync("welcome");
+        var aliceId = welcome.GetProperty("session").GetString();
+        var token = welcome.GetProperty("resumeToken").GetString()!;
+        await alice.SendJsonAsync("""{"type":"join","room":"r"}""");
+        await alice.ExpectAsync("joined");
+        await bob.SendJsonAsync("""{"type":"join","room":"r"}""");
+        await bob.ExpectAsync("joined");
+        await alice.ExpectAsync("peer-joined");
+        await bob.SendJsonAsync($$"""{"type":"signal","to":"{{aliceId}}","kind":"app","data":"0"}""");
+        var seen = (await alice.ExpectAsync("signal")).GetProperty("seq").GetInt64();
+
+        await alice.SendJsonAsync($$"""{"type":"signal","to":"{{bobId}}","kind":"app","data":"a","ack":{{seen}}}""");
+        var relayed = await bob.ExpectAsync("signal");
+        Assert.Equal("a", relayed.GetProperty("data").GetString());
+        Assert.False(relayed.TryGetProperty("ack", out _));
+        alice.Socket.Abort();
+        await alice.DisposeAsync();
+
+        // Everything up to 'seen' is forgotten, so a client claiming to have less cannot resume.
+        await using var behind = await server.ConnectRawAsync(encoding, $"?resume={Uri.EscapeDataString(token)}&lastSeq={seen - 1}");
+        Assert.False((await behind.ExpectAsync("welcome")).GetProperty("resumed").GetBoolean());
+    }
+
     [Fact]
     public async Task AnUnknownResumeTokenStartsANewSession()
     {

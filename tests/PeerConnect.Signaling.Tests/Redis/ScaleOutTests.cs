@@ -250,6 +250,34 @@ public sealed class ScaleOutTests
         Assert.Equal(carolId, (await bob.ExpectAsync("signal")).GetProperty("from").GetString());
     }
 
+    [Fact]
+    public async Task AcknowledgementsOnAnyServerTrimTheSharedLog()
+    {
+        await using var cluster = await RedisCluster.StartAsync(2);
+        var (alice, aliceId) = await JoinedAsync(cluster[0], "r");
+        var (bob, bobId) = await JoinedAsync(cluster[1], "r");
+        await using var a = alice;
+        await using var b = bob;
+        await alice.ExpectAsync("peer-joined");
+        long seen = 0;
+        for (var i = 0; i < 3; i++)
+        {
+            await bob.SendJsonAsync($$"""{"type":"signal","to":"{{aliceId}}","kind":"app","data":"{{i}}"}""");
+            seen = (await alice.ExpectAsync("signal")).GetProperty("seq").GetInt64();
+        }
+
+        await using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(cluster.Redis.ConnectionString);
+        var log = "pc:l:" + aliceId;
+        Assert.Equal(seen, await redis.GetDatabase().ListLengthAsync(log));
+
+        // One acknowledgement on a signal, one in an ack message: the log empties either way.
+        await alice.SendJsonAsync($$"""{"type":"signal","to":"{{bobId}}","kind":"app","data":"a","ack":{{seen - 1}}}""");
+        await bob.ExpectAsync("signal");
+        await EventuallyAsync(async () => await redis.GetDatabase().ListLengthAsync(log) == 1);
+        await alice.SendJsonAsync($$"""{"type":"ack","through":{{seen}}}""");
+        await EventuallyAsync(async () => await redis.GetDatabase().ListLengthAsync(log) == 0);
+    }
+
     private static async Task<(RawClient Client, string Id)> JoinedAsync(SignalingServer server, string room)
     {
         var client = await server.ConnectRawAsync();

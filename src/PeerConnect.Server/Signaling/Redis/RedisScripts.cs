@@ -79,34 +79,39 @@ internal static class RedisScripts
         """;
 
     /// <summary>
-    /// ARGV: session, through. Drops the held items numbered up to <c>through</c> from the head of the log. The log is
-    /// normally consecutive, so the count to drop is computed and checked at its two ends; after a resync merged
-    /// numbering with gaps it walks the head instead.
+    /// ARGV: session, through, session, through, … Drops each session's held items numbered up to <c>through</c> from
+    /// the head of its log; returns how many in all. The log is normally consecutive, so the count to drop is computed
+    /// and checked at its two ends; after a resync merged numbering with gaps it walks the head instead.
     /// </summary>
     public const string Acknowledge = """
-        local q = 'pc:l:' .. ARGV[1]
-        local through = tonumber(ARGV[2])
-        local function seqat(i)
-          local item = redis.call('LINDEX', q, i)
-          if not item then return nil end
-          return tonumber(string.match(item, '^(%d+)|'))
-        end
-        local first = seqat(0)
-        if not first or first > through then return 0 end
-        local drop = through - first + 1
-        local last = seqat(drop - 1)
-        local next = seqat(drop)
-        if last and last <= through and (not next or next > through) then
-          redis.call('LTRIM', q, drop, -1)
+        local function acknowledge(q, through)
+          local function seqat(i)
+            local item = redis.call('LINDEX', q, i)
+            if not item then return nil end
+            return tonumber(string.match(item, '^(%d+)|'))
+          end
+          local first = seqat(0)
+          if not first or first > through then return 0 end
+          local drop = through - first + 1
+          local last = seqat(drop - 1)
+          local next = seqat(drop)
+          if last and last <= through and (not next or next > through) then
+            redis.call('LTRIM', q, drop, -1)
+            return drop
+          end
+          drop = 0
+          while first and first <= through do
+            redis.call('LPOP', q)
+            drop = drop + 1
+            first = seqat(0)
+          end
           return drop
         end
-        drop = 0
-        while first and first <= through do
-          redis.call('LPOP', q)
-          drop = drop + 1
-          first = seqat(0)
+        local dropped = 0
+        for i = 1, #ARGV, 2 do
+          dropped = dropped + acknowledge('pc:l:' .. ARGV[i], tonumber(ARGV[i + 1]))
         end
-        return drop
+        return dropped
         """;
 
     /// <summary>ARGV: room, session, peer JSON, max members, max rooms. Returns {status, others...}: 0 joined, 1 already in, -1 full, -2 too many rooms.</summary>

@@ -38,6 +38,7 @@ internal sealed class RedisSignalingBackplane : ISharedSignalingBackplane, IDisp
     private readonly List<RedisValue> _batch = [];
     private readonly List<SignalingDelivery?> _batched = [];
     private readonly Dictionary<string, long> _clientSeqs = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _acks = new(StringComparer.Ordinal);
     private Action<HubCommand>? _post;
     private ChannelMessageQueue? _queue;
     private volatile bool _available;
@@ -121,9 +122,19 @@ internal sealed class RedisSignalingBackplane : ISharedSignalingBackplane, IDisp
         }
     }
 
-    /// <remarks>Needs no flush first: what the client acknowledges it has seen, so the store numbered it already.</remarks>
-    public void Acknowledge(string sessionId, long through) =>
-        Fire("ack", _db.ScriptEvaluateAsync(RedisScripts.Acknowledge, values: [sessionId, through], flags: CommandFlags.FireAndForget));
+    /// <remarks>
+    /// Written with the next flush, every session's in one script call: clients that acknowledge on each signal would
+    /// otherwise cost a call per relayed message. Needs no order against the routes (what the client acknowledges it
+    /// has seen, so the store numbered it already), and one lost with this server only means a resume elsewhere
+    /// replays messages the client has, which it drops by their sequence numbers.
+    /// </remarks>
+    public void Acknowledge(string sessionId, long through)
+    {
+        if (_available)
+        {
+            _acks[sessionId] = Math.Max(through, _acks.GetValueOrDefault(sessionId));
+        }
+    }
 
     public void Route(SignalingDelivery delivery, IReadOnlyCollection<string>? senderRooms = null)
     {
@@ -184,6 +195,19 @@ internal sealed class RedisSignalingBackplane : ISharedSignalingBackplane, IDisp
         }
 
         _clientSeqs.Clear();
+        if (_acks.Count > 0)
+        {
+            var acks = new RedisValue[_acks.Count * 2];
+            var i = 0;
+            foreach (var (sessionId, through) in _acks)
+            {
+                acks[i++] = sessionId;
+                acks[i++] = through;
+            }
+
+            _acks.Clear();
+            Fire("ack", _db.ScriptEvaluateAsync(RedisScripts.Acknowledge, values: acks, flags: CommandFlags.FireAndForget));
+        }
     }
 
     private void ReportRefusals(Task<RedisResult> routed, SignalingDelivery?[] deliveries)

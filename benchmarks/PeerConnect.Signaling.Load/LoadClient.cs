@@ -20,6 +20,7 @@ internal sealed class LoadClient
     private readonly TaskCompletionSource _joined = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _sinceAck;
     private long _lastSeq;
+    private Task _reading = Task.CompletedTask;
 
     private LoadClient(ClientWebSocket socket, string protocol, string id, string room)
     {
@@ -84,7 +85,7 @@ internal sealed class LoadClient
             }
         }
 
-        _ = client.ReadLoopAsync();
+        client._reading = client.ReadLoopAsync();
         if (protocol == "peerjs")
         {
             _ = client.HeartbeatLoopAsync();
@@ -129,6 +130,26 @@ internal sealed class LoadClient
     }
 
     public void Abort() => _socket.Abort();
+
+    /// <summary>Closes normally (1000), which ends the session on the server at once; gives up after 10 s.</summary>
+    public async Task CloseAsync()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        try
+        {
+            await _sendLock.WaitAsync(timeout.Token);
+            await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "bye", timeout.Token);
+            await _reading.WaitAsync(timeout.Token);
+        }
+        catch (Exception e) when (e is OperationCanceledException or WebSocketException or IOException or ObjectDisposedException)
+        {
+            Errors++;
+        }
+        finally
+        {
+            _socket.Abort();
+        }
+    }
 
     private async Task SendAsync(string json)
     {

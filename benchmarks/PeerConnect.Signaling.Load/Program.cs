@@ -9,11 +9,12 @@ using System.Text.Json;
 // Usage (servers already running; see docs/benchmarks.md "Signaling at scale"):
 //   dotnet run -c Release --project benchmarks/PeerConnect.Signaling.Load -- \
 //     --protocol peerconnect|peerjs --urls ws://127.0.0.1:5000/ws[,ws://127.0.0.1:5001/ws] --clients 1000 \
-//     [--seconds 20] [--rate 1] [--sources 4] [--idle 30] [--pids 1234[,5678]] [--metrics http://127.0.0.1:5000/metrics[,...]]
+//     [--seconds 20] [--rate 1] [--sources 4] [--idle 30] [--warmup clients/10] [--pids 1234[,5678]] [--metrics http://127.0.0.1:5000/metrics[,...]]
 // Client 2k and 2k+1 form a pair (a room of two); with several URLs the two sit on different servers.
 // Each client sends --rate signals per second to its partner; the payload carries the send time, so the
 // receiver measures relay latency on one clock. Server memory is the RSS of --pids before the clients connect,
-// after a tenth of them have sat idle for --idle seconds, and after all of them have; with --metrics, the servers'
+// after --warmup clients have connected, signalled and closed and a tenth of the clients have then sat idle for
+// --idle seconds, and after all of them have; with --metrics, the servers'
 // managed heap (System.Runtime meter) at the same points tells the GC heap apart from the rest of the RSS.
 var options = LoadOptions.Parse(args);
 var pairs = options.Clients / 2;
@@ -22,14 +23,19 @@ var rssBefore = Rss(options.Pids);
 var heapBefore = await ManagedHeapAsync(options.Metrics);
 Console.WriteLine($"protocol {options.Protocol}, {clients.Length} clients, {options.Urls.Count} server(s), {options.Sources} source address(es), rate {options.Rate}/s per client, {options.Seconds} s, idle {options.Idle} s");
 
-// Two stages: a tenth of the clients, then the rest. The first stage's growth includes what a process grows by once
-// (code, JIT data, thread pool, GC structures); the second stage's growth divided by its clients is what one more
-// idle connection costs.
+// A warm-up, then two stages: a tenth of the clients, then the rest. The warm-up clients connect, join, signal and
+// close, so the process has grown by what it grows once (code and its JIT tiers, thread pool threads, GC structures)
+// before the first stage; the second stage's growth divided by its clients is what one more idle connection costs.
 var firstStage = Math.Max(2, pairs / 10 * 2);
+if (options.Warmup > 0)
+{
+    await WarmUpAsync(Math.Max(2, options.Warmup / 2 * 2));
+}
+
 var connectWatch = Stopwatch.StartNew();
-await OpenAsync(0, firstStage);
+await OpenAsync(clients, 0, firstStage, "p", 0);
 var (rssFirst, heapFirst, heldFirst) = await IdleAsync("first stage");
-await OpenAsync(firstStage, clients.Length);
+await OpenAsync(clients, firstStage, clients.Length, "p", 0);
 var opened = clients.Count(c => c is not null);
 Console.WriteLine($"opened {opened}/{clients.Length}; connect and join {connectWatch.Elapsed.TotalSeconds - options.Idle:F1} s");
 var (rssIdle, heapIdle, heldIdle) = await IdleAsync("all");
@@ -69,8 +75,8 @@ foreach (var client in clients.Where(c => c is not null))
     client.Abort();
 }
 
-// Opens clients [from, to) with at most 200 handshakes at a time, pairs them, and joins each pair's room.
-async Task OpenAsync(int from, int to)
+// Opens clients [from, to) of 'set' with at most 200 handshakes at a time, pairs them, and joins each pair's room.
+async Task OpenAsync(LoadClient[] set, int from, int to, string roomPrefix, int idBase)
 {
     using var gate = new SemaphoreSlim(200);
     await Task.WhenAll(Enumerable.Range(from, to - from).Select(async i =>
@@ -80,7 +86,7 @@ async Task OpenAsync(int from, int to)
         {
             var url = options.Urls[i % 2 % options.Urls.Count];
             var source = IPAddress.Parse($"127.0.0.{1 + (i % options.Sources)}");
-            clients[i] = await LoadClient.OpenAsync(options.Protocol, url, source, $"p{i / 2}", i);
+            set[i] = await LoadClient.OpenAsync(options.Protocol, url, source, $"{roomPrefix}{i / 2}", idBase + i);
         }
         catch (Exception e) when (e is WebSocketException or IOException or SocketException or OperationCanceledException or HttpRequestException)
         {
@@ -94,7 +100,7 @@ async Task OpenAsync(int from, int to)
 
     for (var p = from / 2; p < to / 2; p++)
     {
-        if (clients[2 * p] is { } a && clients[2 * p + 1] is { } b)
+        if (set[2 * p] is { } a && set[2 * p + 1] is { } b)
         {
             a.Partner = b.Id;
             b.Partner = a.Id;
@@ -104,8 +110,23 @@ async Task OpenAsync(int from, int to)
     if (options.Protocol == "peerconnect")
     {
         // Join in pair order so the second member's 'joined' lists the first.
-        await Task.WhenAll(clients[from..to].Where(c => c is not null).Select(c => c.JoinAsync()));
+        await Task.WhenAll(set[from..to].Where(c => c is not null).Select(c => c.JoinAsync()));
     }
+}
+
+// Clients that connect, join, signal twice and close normally (the server ends their sessions at once).
+async Task WarmUpAsync(int count)
+{
+    var warm = new LoadClient[count];
+    await OpenAsync(warm, 0, count, "w", clients.Length);
+    using (var signalling = new CancellationTokenSource(TimeSpan.FromSeconds(1.5)))
+    {
+        await Task.WhenAll(warm.Where(c => c is { Partner: not null }).Select(c => c.SendLoopAsync(2, signalling.Token)));
+    }
+
+    await Task.WhenAll(warm.Where(c => c is not null).Select(c => c.CloseAsync()));
+    await Task.Delay(TimeSpan.FromSeconds(3));
+    Console.WriteLine($"warm-up: {count} clients connected, signalled and closed; server RSS {Rss(options.Pids) / 1048576.0:F1} MiB");
 }
 
 // Lets the open clients sit idle, by default 30 s: past the server's first heartbeat, which pings a connection 14-29 s
@@ -201,7 +222,7 @@ static long Rss(IReadOnlyList<int> pids)
     return total;
 }
 
-internal sealed record LoadOptions(string Protocol, IReadOnlyList<Uri> Urls, int Clients, int Seconds, double Rate, int Sources, int Idle, IReadOnlyList<int> Pids, IReadOnlyList<Uri> Metrics)
+internal sealed record LoadOptions(string Protocol, IReadOnlyList<Uri> Urls, int Clients, int Seconds, double Rate, int Sources, int Idle, int Warmup, IReadOnlyList<int> Pids, IReadOnlyList<Uri> Metrics)
 {
     public static LoadOptions Parse(string[] args)
     {
@@ -219,6 +240,7 @@ internal sealed record LoadOptions(string Protocol, IReadOnlyList<Uri> Urls, int
             double.Parse(Get("--rate", "1"), CultureInfo.InvariantCulture),
             int.Parse(Get("--sources", "4"), CultureInfo.InvariantCulture),
             int.Parse(Get("--idle", "30"), CultureInfo.InvariantCulture),
+            int.Parse(Get("--warmup", Math.Max(2, int.Parse(Get("--clients", "1000"), CultureInfo.InvariantCulture) / 10).ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture),
             Get("--pids", "").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(p => int.Parse(p, CultureInfo.InvariantCulture)).ToList(),
             Get("--metrics", "").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(u => new Uri(u)).ToList());
     }

@@ -27,7 +27,7 @@ public sealed record SignalingClientOptions
     /// <summary>Longest delay between reconnect attempts. Default 5 s.</summary>
     public TimeSpan MaxReconnectDelay { get; init; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>Acknowledge after this many sequenced messages (heartbeats also carry the acknowledgement). Default 16.</summary>
+    /// <summary>Acknowledge after this many sequenced messages (heartbeats and the signals this client sends also carry the acknowledgement). Default 16.</summary>
     public int AckEvery { get; init; } = 16;
 
     /// <summary>

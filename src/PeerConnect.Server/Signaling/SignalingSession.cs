@@ -3,7 +3,19 @@ using PeerConnect.Signaling.Protocol;
 namespace PeerConnect.Server.Signaling;
 
 /// <summary>A sequenced message kept until the client acknowledges it, with what an expiry notice needs.</summary>
-internal sealed record HeldMessage(SignalingMessage Message, string? SenderSessionId, long? SenderRef, long RelayStart);
+internal sealed class HeldMessage(SignalingMessage message, string? senderSessionId, long? senderRef, long relayStart)
+{
+    public SignalingMessage Message { get; } = message;
+
+    public string? SenderSessionId { get; } = senderSessionId;
+
+    public long? SenderRef { get; } = senderRef;
+
+    public long RelayStart { get; } = relayStart;
+
+    /// <summary>The next newer message the same session holds: the session's held messages are a list through these.</summary>
+    public HeldMessage? Newer { get; set; }
+}
 
 /// <summary>
 /// One peer's state. Owned by <see cref="SignalingHub"/>'s loop: nothing else reads or writes it, so it has no locks.
@@ -11,9 +23,10 @@ internal sealed record HeldMessage(SignalingMessage Message, string? SenderSessi
 /// </summary>
 internal sealed class SignalingSession(string id, string userId, SignalingPrincipal principal)
 {
-    // Null while nothing is held: a session whose client has acknowledged everything (after a heartbeat's pong at the
-    // latest) keeps no queue, which is most of them on a server full of idle connections.
-    private Queue<HeldMessage>? _unacked;
+    // The held messages, oldest first, linked through HeldMessage.Newer: a session that holds nothing (every idle one,
+    // after a heartbeat's pong at the latest) keeps no collection, and holding or forgetting allocates nothing.
+    private HeldMessage? _oldest;
+    private HeldMessage? _newest;
 
     public string Id { get; } = id;
 
@@ -47,9 +60,18 @@ internal sealed class SignalingSession(string id, string userId, SignalingPrinci
     /// <summary>Rooms the session is in, with how it appears in each (a shared backplane writes these back after an outage).</summary>
     public SessionRooms Rooms { get; } = new();
 
-    public int UnackedCount => _unacked?.Count ?? 0;
+    public int UnackedCount { get; private set; }
 
-    public IEnumerable<HeldMessage> Unacked => _unacked ?? Enumerable.Empty<HeldMessage>();
+    public IEnumerable<HeldMessage> Unacked
+    {
+        get
+        {
+            for (var held = _oldest; held is not null; held = held.Newer)
+            {
+                yield return held;
+            }
+        }
+    }
 
     /// <summary>
     /// Gives the message the next sequence number, or keeps the one a shared backplane gave it (which may skip
@@ -59,7 +81,7 @@ internal sealed class SignalingSession(string id, string userId, SignalingPrinci
     {
         LastSeq = seq ?? LastSeq + 1;
         var held = new HeldMessage(message with { Seq = LastSeq }, senderSessionId, senderRef, relayStart);
-        (_unacked ??= new()).Enqueue(held);
+        Append(held);
         return held;
     }
 
@@ -68,27 +90,44 @@ internal sealed class SignalingSession(string id, string userId, SignalingPrinci
     {
         foreach (var message in held)
         {
-            (_unacked ??= new()).Enqueue(message);
+            Append(message);
         }
 
         LastSeq = lastSeq;
-        Acked = _unacked is not null && _unacked.TryPeek(out var oldest) ? oldest.Message.Seq!.Value - 1 : lastSeq;
+        Acked = _oldest is { } oldest ? oldest.Message.Seq!.Value - 1 : lastSeq;
     }
 
     /// <summary>Forgets messages up to <paramref name="through"/>; values past the last sequence number are clamped.</summary>
     public void Acknowledge(long through)
     {
         through = Math.Min(through, LastSeq);
-        while (_unacked is not null && _unacked.TryPeek(out var oldest) && oldest.Message.Seq <= through)
+        while (_oldest is { } oldest && oldest.Message.Seq <= through)
         {
-            _unacked.Dequeue();
+            _oldest = oldest.Newer;
+            oldest.Newer = null;
+            UnackedCount--;
         }
 
-        if (_unacked?.Count == 0)
+        if (_oldest is null)
         {
-            _unacked = null;
+            _newest = null;
         }
 
         Acked = Math.Max(Acked, through);
+    }
+
+    private void Append(HeldMessage held)
+    {
+        if (_newest is null)
+        {
+            _oldest = held;
+        }
+        else
+        {
+            _newest.Newer = held;
+        }
+
+        _newest = held;
+        UnackedCount++;
     }
 }

@@ -101,4 +101,21 @@ public sealed class SignalingSessionTests
         Assert.Equal(4, empty.Acked);
         Assert.Equal(0, empty.UnackedCount);
     }
+
+    [Fact]
+    public void HeldAfterARestoreComeAfterTheRestoredInOrder()
+    {
+        var session = NewSession("s");
+        session.Restore(8, new[] { 7L, 8L }.Select(seq => new HeldMessage(new PeerLeftMessage("r", "p", PeerLeftReason.Left) { Seq = seq }, null, null, 0)));
+        session.Hold(new PeerLeftMessage("r", "q", PeerLeftReason.Left), null, null, 0);
+        session.Hold(new PeerLeftMessage("r", "q", PeerLeftReason.Left), null, null, 0);
+        Assert.Equal([7L, 8L, 9L, 10L], session.Unacked.Select(h => h.Message.Seq!.Value));
+
+        session.Acknowledge(8);
+        Assert.Equal([9L, 10L], session.Unacked.Select(h => h.Message.Seq!.Value));
+        Assert.Equal(2, session.UnackedCount);
+        session.Acknowledge(10);
+        session.Hold(new PeerLeftMessage("r", "q", PeerLeftReason.Left), null, null, 0);
+        Assert.Equal([11L], session.Unacked.Select(h => h.Message.Seq!.Value));
+    }
 }

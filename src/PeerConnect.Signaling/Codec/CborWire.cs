@@ -63,7 +63,7 @@ internal static class CborWire
             throw new SignalingProtocolException("Map too large.");
         }
 
-        var map = new WireMap();
+        var map = WireMaps.Next();
         while (reader.PeekState() != CborReaderState.EndMap)
         {
             if (reader.PeekState() != CborReaderState.TextString)

@@ -61,7 +61,7 @@ internal static class JsonWire
 
     private static WireMap ReadObject(ref Utf8JsonReader reader)
     {
-        var map = new WireMap();
+        var map = WireMaps.Next();
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             var key = GetString(ref reader);

@@ -7,7 +7,7 @@ internal static class MessageWriter
 {
     public static WireMap ToWire(SignalingMessage message)
     {
-        var map = new WireMap().Add("type", message.Type).Add("seq", message.Seq).Add("cseq", message.ClientSeq);
+        var map = WireMaps.Next().Add("type", message.Type).Add("seq", message.Seq).Add("cseq", message.ClientSeq);
         switch (message)
         {
             case WelcomeMessage m:
@@ -72,18 +72,18 @@ internal static class MessageWriter
         return map;
     }
 
-    private static WireMap IceServer(IceServerInfo server) => new WireMap()
+    private static WireMap IceServer(IceServerInfo server) => WireMaps.Next()
         .Add("urls", server.Urls.ToList<object?>())
         .Add("username", server.Username)
         .Add("credential", server.Credential);
 
-    private static WireMap Peer(PeerInfo peer) => new WireMap()
+    private static WireMap Peer(PeerInfo peer) => WireMaps.Next()
         .Add("id", peer.Id)
         .Add("user", peer.User)
         .Add("name", peer.Name)
         .Add("metadata", Metadata(peer.Metadata));
 
-    private static WireMap Candidate(IceCandidateInit candidate) => new WireMap()
+    private static WireMap Candidate(IceCandidateInit candidate) => WireMaps.Next()
         .Add("candidate", candidate.Candidate)
         .Add("sdpMid", candidate.SdpMid)
         .Add("sdpMLineIndex", (long?)candidate.SdpMLineIndex)
@@ -96,7 +96,7 @@ internal static class MessageWriter
             return null;
         }
 
-        var map = new WireMap();
+        var map = WireMaps.Next();
         foreach (var entry in metadata)
         {
             map.Add(entry.Key, entry.Value);

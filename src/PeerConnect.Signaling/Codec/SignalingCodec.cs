@@ -37,7 +37,11 @@ public abstract class SignalingCodec
         ArgumentNullException.ThrowIfNull(message);
         var scratch = t_scratch ??= new ArrayBufferWriter<byte>(512);
         scratch.ResetWrittenCount();
-        Write(MessageWriter.ToWire(message), scratch);
+        using (WireMaps.Open())
+        {
+            Write(MessageWriter.ToWire(message), scratch);
+        }
+
         return scratch.WrittenSpan.ToArray();
     }
 
@@ -49,12 +53,18 @@ public abstract class SignalingCodec
     {
         ArgumentNullException.ThrowIfNull(message);
         ArgumentNullException.ThrowIfNull(output);
+        using var maps = WireMaps.Open();
         Write(MessageWriter.ToWire(message), output);
     }
 
     /// <summary>Decodes one frame's payload.</summary>
     /// <exception cref="SignalingProtocolException">The payload is not a valid message.</exception>
-    public SignalingMessage Decode(ReadOnlyMemory<byte> payload) => MessageReader.FromWire(Read(payload));
+    public SignalingMessage Decode(ReadOnlyMemory<byte> payload)
+    {
+        // The maps are the wire's shape only: the message record built from them keeps none.
+        using var maps = WireMaps.Open();
+        return MessageReader.FromWire(Read(payload));
+    }
 
     [ThreadStatic]
     private static ArrayBufferWriter<byte>? t_scratch;

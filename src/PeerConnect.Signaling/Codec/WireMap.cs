@@ -47,6 +47,16 @@ internal sealed class WireMap
         _entries.Add(new(key, value));
     }
 
+    /// <summary>Empties the map for reuse (<see cref="WireMaps"/>); one grown by a large message shrinks back.</summary>
+    public void Reset()
+    {
+        _entries.Clear();
+        if (_entries.Capacity > 64)
+        {
+            _entries.Capacity = 8;
+        }
+    }
+
     public bool TryGet(string key, out object? value)
     {
         foreach (var entry in _entries)

@@ -140,4 +140,50 @@ public sealed class CodecTests
         var error = Assert.Throws<SignalingProtocolException>(() => SignalingCodec.Json.Decode("""{"type":"join","id":42}"""u8.ToArray()));
         Assert.Equal(42, error.RequestId);
     }
+
+    [Fact]
+    public void DecodedMessagesKeepTheirFieldsWhileTheThreadDecodesAndEncodesOthers()
+    {
+        // The codec reuses its maps per thread; nothing decoded may point into them.
+        foreach (var codec in new[] { SignalingCodec.Json, SignalingCodec.Cbor })
+        {
+            var first = (PeerJoinedMessage)codec.Decode(codec.Encode(new PeerJoinedMessage("r1", new PeerInfo("p1", "u1", "n1", new Dictionary<string, string> { ["k"] = "v1" })) { Seq = 1 }));
+            var second = (SignalMessage)codec.Decode(codec.Encode(new SignalMessage(SignalKind.Candidate) { From = "p2", Seq = 2, Candidate = new IceCandidateInit("candidate:2", "0", 0) }));
+            Assert.Throws<SignalingProtocolException>(() => codec.Decode(codec.Encode(new JoinMessage("r") { Id = 1 })[..^2]));
+            codec.Encode(new JoinedMessage("r3", [new PeerInfo("p3", "u3", "n3", new Dictionary<string, string> { ["k"] = "v3" })]) { Seq = 3 });
+
+            Assert.Equal(("r1", "p1", "n1", "v1"), (first.Room, first.Peer.Id, first.Peer.Name, first.Peer.Metadata!["k"]));
+            Assert.Equal(("p2", "candidate:2", "0"), (second.From, second.Candidate!.Candidate, second.Candidate.SdpMid));
+        }
+    }
+
+    [Fact]
+    public void PooledMapsAreEmptyAgainAfterTheScopeAndOnlyTheOuterScopeEmptiesThem()
+    {
+        WireMap outerMap;
+        using (WireMaps.Open())
+        {
+            outerMap = WireMaps.Next().Add("a", "1");
+            using (WireMaps.Open())
+            {
+                WireMaps.Next().Add("b", "2");
+            }
+
+            Assert.Equal(1, outerMap.Count);
+        }
+
+        Assert.Equal(0, outerMap.Count);
+        var unpooled = WireMaps.Next();
+        Assert.NotSame(outerMap, unpooled);
+    }
+
+    [Fact]
+    public void AMapGrownByALargeMessageShrinksWhenReused()
+    {
+        var many = string.Join(",", Enumerable.Range(0, 1000).Select(i => $"\"k{i}\":{i}"));
+        // Unknown fields are ignored, so this is a ping whose map grew to a thousand entries.
+        Assert.IsType<PingMessage>(SignalingCodec.Json.Decode(Encoding.UTF8.GetBytes($"{{\"type\":\"ping\",{many}}}")));
+        var ping = SignalingCodec.Json.Decode("""{"type":"ping","ack":3}"""u8.ToArray());
+        Assert.Equal(3, Assert.IsType<PingMessage>(ping).Ack);
+    }
 }

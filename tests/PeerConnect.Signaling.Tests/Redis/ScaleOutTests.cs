@@ -103,17 +103,8 @@ public sealed class ScaleOutTests
     public async Task AClientWhoseServerStopsResumesOnAnotherAndGetsEveryMessageOnceInOrder()
     {
         await using var cluster = await RedisCluster.StartAsync(2);
-        await using var bob = await cluster[1].ConnectRawAsync();
-        var bobId = (await bob.ExpectAsync("welcome")).GetProperty("session").GetString();
-        var alice = await cluster[0].ConnectRawAsync();
-        var welcome = await alice.ExpectAsync("welcome");
-        var aliceId = welcome.GetProperty("session").GetString();
-        var token = welcome.GetProperty("resumeToken").GetString()!;
-        await alice.SendJsonAsync("""{"type":"join","room":"r"}""");
-        await alice.ExpectAsync("joined");
-        await bob.SendJsonAsync("""{"type":"join","room":"r"}""");
-        await bob.ExpectAsync("joined");
-        await alice.ExpectAsync("peer-joined");
+        var (alice, aliceId, token, bob, bobId) = await RawPair.JoinAsync(cluster[0], cluster[1]);
+        await using var b = bob;
 
         // Mid-exchange: Alice reads the offer, and the answer is on its way when her server goes.
         await bob.SendJsonAsync($$"""{"type":"signal","to":"{{aliceId}}","kind":"offer","sdp":"v=0"}""");

@@ -16,22 +16,13 @@ public class ResumeTests
     public async Task RawResumeReplaysEveryMissedMessageOnceInOrder(string encoding)
     {
         await using var server = StartServer();
-        await using var bob = await server.ConnectRawAsync(encoding);
-        var bobId = (await bob.ExpectAsync("welcome")).GetProperty("session").GetString();
-        var alice = await server.ConnectRawAsync(encoding);
-        var welcome = await alice.ExpectAsync("welcome");
-        var aliceId = welcome.GetProperty("session").GetString();
-        var token = welcome.GetProperty("resumeToken").GetString()!;
-        await alice.SendJsonAsync("""{"type":"join","room":"r"}""");
-        await alice.ExpectAsync("joined");
-        await bob.SendJsonAsync("""{"type":"join","room":"r"}""");
-        await bob.ExpectAsync("joined");
-        var lastSeen = (await alice.ExpectAsync("peer-joined")).GetProperty("seq").GetInt64();
+        var (alice, aliceId, token, bob, bobId) = await RawPair.JoinAsync(server, server, encoding);
+        await using var b = bob;
 
         // Mid-exchange: two signals are in flight when Alice's network goes; she reads only the first.
         await bob.SendJsonAsync($$"""{"type":"signal","to":"{{aliceId}}","kind":"app","data":"0"}""");
         await bob.SendJsonAsync($$"""{"type":"signal","to":"{{aliceId}}","kind":"app","data":"1"}""");
-        lastSeen = (await alice.ExpectAsync("signal")).GetProperty("seq").GetInt64();
+        var lastSeen = (await alice.ExpectAsync("signal")).GetProperty("seq").GetInt64();
         alice.Socket.Abort();
         await alice.DisposeAsync();
         for (var i = 2; i < 6; i++)
@@ -63,17 +54,8 @@ public class ResumeTests
     public async Task AnAcknowledgementRidingOnASignalReleasesWhatItCovers(string encoding)
     {
         await using var server = StartServer();
-        await using var bob = await server.ConnectRawAsync(encoding);
-        var bobId = (await bob.ExpectAsync("welcome")).GetProperty("session").GetString();
-        var alice = await server.ConnectRawAsync(encoding);
-        var welcome = await alice.ExpectAsync("welcome");
-        var aliceId = welcome.GetProperty("session").GetString();
-        var token = welcome.GetProperty("resumeToken").GetString()!;
-        await alice.SendJsonAsync("""{"type":"join","room":"r"}""");
-        await alice.ExpectAsync("joined");
-        await bob.SendJsonAsync("""{"type":"join","room":"r"}""");
-        await bob.ExpectAsync("joined");
-        await alice.ExpectAsync("peer-joined");
+        var (alice, aliceId, token, bob, bobId) = await RawPair.JoinAsync(server, server, encoding);
+        await using var b = bob;
         await bob.SendJsonAsync($$"""{"type":"signal","to":"{{aliceId}}","kind":"app","data":"0"}""");
         var seen = (await alice.ExpectAsync("signal")).GetProperty("seq").GetInt64();
 

@@ -22,7 +22,9 @@ namespace PeerConnect.Server.Signaling;
 /// </remarks>
 internal sealed class SignalingHub : IHostedService, IDisposable
 {
-    private readonly Channel<HubCommand> _commands = Channel.CreateUnbounded<HubCommand>(new() { SingleReader = true });
+    // A command posted while the loop waits runs on the poster's thread: a signal is then routed and written without
+    // waking another thread, which on a busy two-core host is most of a signal's CPU (docs/configuration.md).
+    private readonly Channel<HubCommand> _commands = Channel.CreateUnbounded<HubCommand>(new() { SingleReader = true, AllowSynchronousContinuations = true });
     private readonly Dictionary<string, SignalingSession> _sessions = new(StringComparer.Ordinal);
     private readonly Dictionary<string, SignalingSession> _byToken = new(StringComparer.Ordinal);
     private readonly Dictionary<ISignalingConnection, SignalingSession> _byConnection = new(ReferenceEqualityComparer.Instance);

@@ -309,10 +309,10 @@ public sealed class SignalingClient : IAsyncDisposable
                     askForAck = Remember(message);
                 }
 
-                if (message is SignalMessage && Interlocked.Exchange(ref _sinceAck, 0) > 0)
+                if (message is SignalMessage signal && Interlocked.Exchange(ref _sinceAck, 0) > 0)
                 {
                     // The acknowledgement rides on the signal: the server forgets sooner and no ack frame is needed.
-                    message = ((SignalMessage)message) with { Ack = LastSequence };
+                    message = signal with { Ack = LastSequence };
                 }
 
                 if (DropOutgoing?.Invoke(message) != true)

@@ -5,6 +5,7 @@ using PeerConnect.Server.Stun;
 var builder = WebApplication.CreateBuilder(args);
 
 builder.Services.AddPeerConnectObservability();
+builder.Services.AddPeerConnectMemoryTrim(builder.Configuration);
 builder.Services.AddPeerConnectStun(builder.Configuration);
 builder.Services.AddPeerConnectSignaling(builder.Configuration);
 builder.Services.AddPeerConnectClientPage(builder.Configuration);

@@ -3,6 +3,7 @@ using PeerConnect.Server.Signaling;
 using PeerConnect.Server.Stun;
 
 var builder = WebApplication.CreateBuilder(args);
+InlineSocketCompletions.Apply(builder.Configuration);
 
 builder.Services.AddPeerConnectObservability();
 builder.Services.AddPeerConnectMemoryTrim(builder.Configuration);

@@ -112,7 +112,7 @@ internal sealed class SignalingWebSocketListener(
         var upgraded = false;
         try
         {
-            socket.NoDelay = true;
+            ListenerSocketStream.PrepareSocket(socket);
             upgraded = await UpgradeAsync(socket, deadline).ConfigureAwait(false);
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
@@ -214,7 +214,7 @@ internal sealed class SignalingWebSocketListener(
                 + $"Sec-WebSocket-Accept: {WebSocketUpgradeRequest.AcceptFor(upgrade.Key)}\r\n"
                 + (subprotocol is null ? "" : $"Sec-WebSocket-Protocol: {subprotocol}\r\n")
                 + "\r\n";
-            await socket.SendAsync(Encoding.ASCII.GetBytes(response), SocketFlags.None).ConfigureAwait(false);
+            await ListenerSocketStream.SendAsync(socket, Encoding.ASCII.GetBytes(response)).ConfigureAwait(false);
             deadline.Dispose();
             if (socket.SafeHandle.IsClosed)
             {
@@ -222,7 +222,7 @@ internal sealed class SignalingWebSocketListener(
                 return false;
             }
 
-            var webSocket = WebSocket.CreateFromStream(new NetworkStream(socket, ownsSocket: true), new WebSocketCreationOptions
+            var webSocket = WebSocket.CreateFromStream(new ListenerSocketStream(socket), new WebSocketCreationOptions
             {
                 IsServer = true,
                 SubProtocol = subprotocol,
@@ -251,7 +251,7 @@ internal sealed class SignalingWebSocketListener(
             + text;
         try
         {
-            await socket.SendAsync(Encoding.UTF8.GetBytes(response), SocketFlags.None).ConfigureAwait(false);
+            await ListenerSocketStream.SendAsync(socket, Encoding.UTF8.GetBytes(response)).ConfigureAwait(false);
             socket.Shutdown(SocketShutdown.Send);
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)

@@ -10,20 +10,31 @@ namespace PeerConnect.Server.Tests;
 public sealed class IdleMemoryTrimTests
 {
     private const long Quiet = 1_000;
-    private const long Busy = 1_001;
+    private const long Busy = 2_001;
 
     [Fact]
     public void QuietRunAfterBurstSaysNowOnce()
     {
         var detector = new QuietAfterBurst(quietBytesPerWindow: Quiet, quietWindowsNeeded: 3);
         Assert.False(detector.Observe(Busy));
+        Assert.False(detector.Observe(0)); // averaged with the burst
         Assert.False(detector.Observe(Quiet));
-        Assert.False(detector.Observe(0));
+        Assert.False(detector.Observe(Quiet));
         Assert.True(detector.Observe(Quiet));
         for (var i = 0; i < 100; i++)
         {
             Assert.False(detector.Observe(Quiet));
         }
+    }
+
+    [Fact]
+    public void BurstAcrossAWindowBoundaryCounts()
+    {
+        var detector = new QuietAfterBurst(Quiet, 2);
+        Assert.False(detector.Observe(1_200));
+        Assert.False(detector.Observe(1_200));
+        Assert.False(detector.Observe(0));
+        Assert.True(detector.Observe(0));
     }
 
     [Fact]
@@ -37,12 +48,12 @@ public sealed class IdleMemoryTrimTests
     }
 
     [Fact]
-    public void SteadyLoadNeverSaysNow()
+    public void SteadyLoadOverTheQuietRateNeverSaysNow()
     {
         var detector = new QuietAfterBurst(Quiet, 3);
         for (var i = 0; i < 100; i++)
         {
-            Assert.False(detector.Observe(Busy));
+            Assert.False(detector.Observe(Quiet + 1));
         }
     }
 
@@ -53,7 +64,9 @@ public sealed class IdleMemoryTrimTests
         detector.Observe(Busy);
         detector.Observe(0);
         detector.Observe(0);
+        detector.Observe(0);
         Assert.False(detector.Observe(Busy));
+        Assert.False(detector.Observe(0));
         Assert.False(detector.Observe(0));
         Assert.False(detector.Observe(0));
         Assert.True(detector.Observe(0));
@@ -65,8 +78,10 @@ public sealed class IdleMemoryTrimTests
         var detector = new QuietAfterBurst(Quiet, 2);
         detector.Observe(Busy);
         detector.Observe(0);
+        detector.Observe(0);
         Assert.True(detector.Observe(0));
         detector.Observe(Busy);
+        detector.Observe(0);
         Assert.False(detector.Observe(0));
         Assert.True(detector.Observe(0));
     }

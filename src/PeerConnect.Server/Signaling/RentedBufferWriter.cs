@@ -4,14 +4,35 @@ namespace PeerConnect.Server.Signaling;
 
 /// <summary>
 /// An <see cref="IBufferWriter{T}"/> over arrays rented from <see cref="ArrayPool{T}.Shared"/>, for one frame that
-/// is encoded, sent and given back; disposing returns the array.
+/// is encoded, sent and given back; disposing returns the array. <see cref="Rent"/> reuses the writer object too, one spare
+/// per thread: every frame a server sends (a relayed signal, each connection's heartbeat) needs one.
 /// </summary>
 internal sealed class RentedBufferWriter : IBufferWriter<byte>, IDisposable
 {
+    [ThreadStatic]
+    private static RentedBufferWriter? t_spare;
+
     private byte[] _buffer;
     private int _written;
 
     public RentedBufferWriter(int initialBytes) => _buffer = ArrayPool<byte>.Shared.Rent(initialBytes);
+
+    /// <summary>
+    /// A writer with room for <paramref name="initialBytes"/>: this thread's spare when it has one. Dispose it exactly
+    /// once (a <c>using</c>): disposing makes it the spare of the disposing thread.
+    /// </summary>
+    public static RentedBufferWriter Rent(int initialBytes)
+    {
+        var writer = t_spare;
+        if (writer is null)
+        {
+            return new RentedBufferWriter(initialBytes);
+        }
+
+        t_spare = null;
+        writer._buffer = ArrayPool<byte>.Shared.Rent(initialBytes);
+        return writer;
+    }
 
     public ReadOnlyMemory<byte> WrittenMemory => _buffer.AsMemory(0, _written);
 
@@ -42,6 +63,7 @@ internal sealed class RentedBufferWriter : IBufferWriter<byte>, IDisposable
         if (buffer.Length > 0)
         {
             ArrayPool<byte>.Shared.Return(buffer);
+            t_spare ??= this;
         }
     }
 

@@ -18,6 +18,9 @@ internal sealed class SignalingConnection : ISignalingConnection, IHeartbeatMemb
     /// <summary>How long to wait for the client to answer a close frame before dropping the TCP connection.</summary>
     private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(5);
 
+    /// <summary>What the heartbeat queues; the write stamps a copy with the latest sequence number.</summary>
+    private static readonly PingMessage HeartbeatPing = new();
+
     /// <summary>A message growing past this many times the limit is not worth draining.</summary>
     private const int OversizeDrainFactor = 4;
 
@@ -161,7 +164,7 @@ internal sealed class SignalingConnection : ISignalingConnection, IHeartbeatMemb
         if (TimeProvider.GetElapsedTime(_lastPinged, now) >= Options.HeartbeatInterval - (Options.HeartbeatInterval / SignalingHeartbeat.Slots))
         {
             _lastPinged = now;
-            Send(new PingMessage());
+            Send(HeartbeatPing);
         }
     }
 
@@ -438,7 +441,7 @@ internal sealed class SignalingConnection : ISignalingConnection, IHeartbeatMemb
             message = message with { Seq = Volatile.Read(ref _lastSeqWritten) };
         }
 
-        using (var frame = new RentedBufferWriter(FrameBufferBytes))
+        using (var frame = RentedBufferWriter.Rent(FrameBufferBytes))
         {
             _codec.Encode(message, frame);
             await _socket.SendAsync(frame.WrittenMemory, _codec.FrameType, true, CancellationToken.None).ConfigureAwait(false);

@@ -51,7 +51,8 @@ internal static class MessageReader
                 f.OptionalString("message") ?? "") { Ref = f.OptionalLong("ref") },
             _ => throw f.Fail($"Unknown message type '{type}'."),
         };
-        return message with { Seq = seq, ClientSeq = clientSeq };
+        // Most messages carry neither (pongs, acknowledgements, clients that do not number theirs): no copy for them.
+        return seq is null && clientSeq is null ? message : message with { Seq = seq, ClientSeq = clientSeq };
     }
 
     private static SignalMessage Signal(WireFields f)

@@ -37,4 +37,21 @@ public sealed class RentedBufferWriterTests
         Assert.Equal(Enumerable.Range(0, 1000).Select(i => (byte)i), writer.WrittenMemory.ToArray());
         Assert.Throws<ArgumentOutOfRangeException>(() => writer.Advance(writer.GetMemory().Length + 1));
     }
+
+    [Fact]
+    public void RentedAgainOnTheSameThreadIsTheSameWriterEmptied()
+    {
+        var first = RentedBufferWriter.Rent(16);
+        first.GetSpan(5)[..5].Fill(7);
+        first.Advance(5);
+        first.Dispose();
+
+        using var second = RentedBufferWriter.Rent(16);
+        Assert.Same(first, second);
+        Assert.True(second.WrittenMemory.IsEmpty);
+        Assert.True(second.GetMemory().Length >= 16);
+
+        using var third = RentedBufferWriter.Rent(16);
+        Assert.NotSame(second, third);
+    }
 }

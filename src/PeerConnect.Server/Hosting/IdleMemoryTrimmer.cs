@@ -42,9 +42,6 @@ internal sealed partial class IdleMemoryTrimmer : BackgroundService
         _trim = trim;
     }
 
-    /// <summary>Collections run so far.</summary>
-    internal int Trims { get; private set; }
-
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (!_options.TrimWhenIdle)
@@ -66,7 +63,6 @@ internal sealed partial class IdleMemoryTrimmer : BackgroundService
             {
                 var before = GC.GetTotalMemory(forceFullCollection: false);
                 _trim();
-                Trims++;
                 allocated = _allocatedBytes();
                 LogTrimmed(_logger, _options.IdleAfter, before, GC.GetTotalMemory(forceFullCollection: false));
             }

@@ -21,7 +21,7 @@ var pairs = options.Clients / 2;
 var clients = new LoadClient[pairs * 2];
 var rssBefore = Rss(options.Pids);
 var heapBefore = await ManagedHeapAsync(options.Metrics);
-Console.WriteLine($"protocol {options.Protocol}, {clients.Length} clients, {options.Urls.Count} server(s), {options.Sources} source address(es), rate {options.Rate}/s per client, {options.Seconds} s, idle {options.Idle} s");
+Console.WriteLine($"protocol {options.Protocol}, {clients.Length} clients, {options.Urls.Count} server(s), {options.Sources} source address(es), rate {options.Rate}/s per client, {options.Seconds} s, idle {options.Idle} s; server RSS {rssBefore / 1048576.0:F1} MiB ({RssBreakdown(options.Pids)})");
 
 // A warm-up, then two stages: a tenth of the clients, then the rest. The warm-up clients connect, join, signal and
 // close, so the process has grown by what it grows once (code and its JIT tiers, thread pool threads, GC structures)
@@ -126,7 +126,7 @@ async Task WarmUpAsync(int count)
 
     await Task.WhenAll(warm.Where(c => c is not null).Select(c => c.CloseAsync()));
     await Task.Delay(TimeSpan.FromSeconds(3));
-    Console.WriteLine($"warm-up: {count} clients connected, signalled and closed; server RSS {Rss(options.Pids) / 1048576.0:F1} MiB");
+    Console.WriteLine($"warm-up: {count} clients connected, signalled and closed; server RSS {Rss(options.Pids) / 1048576.0:F1} MiB ({RssBreakdown(options.Pids)})");
 }
 
 // Lets the open clients sit idle, by default 30 s: past the server's first heartbeat, which pings a connection 14-29 s
@@ -138,7 +138,7 @@ async Task<(long Rss, (double Heap, double Committed) Managed, int Held)> IdleAs
     var rss = Rss(options.Pids);
     var managed = await ManagedHeapAsync(options.Metrics);
     var held = clients.Count(c => c is { IsOpen: true });
-    Console.WriteLine($"idle ({stage}): {held} held, server RSS {rss / 1048576.0:F1} MiB");
+    Console.WriteLine($"idle ({stage}): {held} held, server RSS {rss / 1048576.0:F1} MiB ({RssBreakdown(options.Pids)})");
     return (rss, managed, held);
 }
 
@@ -205,16 +205,25 @@ static async Task<(double Seconds, double Count)> GcPausesAsync(IReadOnlyList<Ur
     return (seconds, count);
 }
 
-static long Rss(IReadOnlyList<int> pids)
+static long Rss(IReadOnlyList<int> pids) => StatusSum(pids, "VmRSS:") * 1024;
+
+// Where the RSS is (proc(5): anonymous memory, mapped files, shared memory such as the JIT's double-mapped code) and
+// how many threads hold stacks, so a stage's growth can be told apart from what a burst leaves once.
+static string RssBreakdown(IReadOnlyList<int> pids) =>
+    $"anon {StatusSum(pids, "RssAnon:") / 1024.0:F1}, file {StatusSum(pids, "RssFile:") / 1024.0:F1}, " +
+    $"shmem {StatusSum(pids, "RssShmem:") / 1024.0:F1} MiB, {StatusSum(pids, "Threads:")} threads";
+
+// Sums one numeric field of /proc/PID/status over the processes (kB for the memory fields).
+static long StatusSum(IReadOnlyList<int> pids, string field)
 {
     long total = 0;
     foreach (var pid in pids)
     {
         foreach (var line in File.ReadLines($"/proc/{pid}/status"))
         {
-            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+            if (line.StartsWith(field, StringComparison.Ordinal))
             {
-                total += long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
+                total += long.Parse(line.Split((char[])[' ', '\t'], StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
             }
         }
     }

@@ -61,14 +61,14 @@ var held = clients.Count(c => c is { IsOpen: true });
 var rssLoaded = Rss(options.Pids);
 var cpu = CpuSeconds(options.Pids) - cpuBefore;
 var pausesAfter = await GcPausesAsync(options.Metrics);
-var pauses = (Seconds: pausesAfter.Seconds - pausesBefore.Seconds, Count: pausesAfter.Count - pausesBefore.Count);
+var pauses = (Seconds: pausesAfter.Seconds - pausesBefore.Seconds, Count: pausesAfter.Count - pausesBefore.Count, Allocated: pausesAfter.Allocated - pausesBefore.Allocated);
 Console.WriteLine($"exchange: sent {sent}, received {latencies.Length} ({latencies.Length / elapsed:F0} msg/s), held {held}, errors {clients.Where(c => c is not null).Sum(c => c.Errors)}");
 if (latencies.Length > 0)
 {
     Console.WriteLine($"relay latency: p50 {Percentile(latencies, 0.50):F2} ms, p99 {Percentile(latencies, 0.99):F2} ms, max {latencies[^1]:F2} ms");
 }
 
-Console.WriteLine($"server RSS under load: {rssLoaded / 1048576.0:F1} MiB; server CPU during the exchange {cpu:F1} s, {cpu * 1e6 / Math.Max(1, latencies.Length):F0} us per relayed message{(options.Metrics.Count > 0 ? $"; GC pauses {pauses.Seconds * 1000:F0} ms in {pauses.Count} collections" : "")}");
+Console.WriteLine($"server RSS under load: {rssLoaded / 1048576.0:F1} MiB; server CPU during the exchange {cpu:F1} s, {cpu * 1e6 / Math.Max(1, latencies.Length):F0} us per relayed message{(options.Metrics.Count > 0 ? $"; GC pauses {pauses.Seconds * 1000:F0} ms in {pauses.Count} collections, {pauses.Allocated / Math.Max(1, latencies.Length):F0} bytes allocated per relayed message" : "")}");
 Console.WriteLine($"| {options.Protocol} | {options.Urls.Count} | {clients.Length} | {held} | {latencies.Length / elapsed:F0} | {(latencies.Length > 0 ? Percentile(latencies, 0.50) : double.NaN):F2} | {(latencies.Length > 0 ? Percentile(latencies, 0.99) : double.NaN):F2} | {perConnection:F1} | {marginal:F1} |");
 foreach (var client in clients.Where(c => c is not null))
 {
@@ -182,10 +182,10 @@ static double CpuSeconds(IReadOnlyList<int> pids)
     return total;
 }
 
-// Total GC pause time and collection count of the servers so far (System.Runtime meter).
-static async Task<(double Seconds, double Count)> GcPausesAsync(IReadOnlyList<Uri> endpoints)
+// Total GC pause time, collection count and bytes allocated of the servers so far (System.Runtime meter).
+static async Task<(double Seconds, double Count, double Allocated)> GcPausesAsync(IReadOnlyList<Uri> endpoints)
 {
-    double seconds = 0, count = 0;
+    double seconds = 0, count = 0, allocated = 0;
     using var http = new HttpClient();
     foreach (var endpoint in endpoints)
     {
@@ -199,10 +199,14 @@ static async Task<(double Seconds, double Count)> GcPausesAsync(IReadOnlyList<Ur
             {
                 count += double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture);
             }
+            else if (line.StartsWith("dotnet_gc_heap_total_allocated_bytes_total", StringComparison.Ordinal))
+            {
+                allocated += double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture);
+            }
         }
     }
 
-    return (seconds, count);
+    return (seconds, count, allocated);
 }
 
 static long Rss(IReadOnlyList<int> pids) => StatusSum(pids, "VmRSS:") * 1024;

@@ -73,13 +73,14 @@ internal sealed class SignalingConnection : ISignalingConnection, IHeartbeatMemb
 
     private TimeProvider TimeProvider => _services.TimeProvider;
 
-    public void Send(SignalingMessage message, long relayStart = 0) => Enqueue(new Outbound(message, relayStart, 0, null), closing: false);
+    public void Send(SignalingMessage message, long? seq = null, long relayStart = 0) =>
+        Enqueue(new Outbound(message, seq ?? message.Seq, relayStart, 0, null), closing: false);
 
     public void Close(int closeStatus, string reason)
     {
         _serverClosing = true;
         SignalingLog.Closing(Logger, closeStatus, reason);
-        Enqueue(new Outbound(null, 0, closeStatus, reason), closing: true);
+        Enqueue(new Outbound(null, null, 0, closeStatus, reason), closing: true);
     }
 
     /// <summary>
@@ -436,21 +437,22 @@ internal sealed class SignalingConnection : ISignalingConnection, IHeartbeatMemb
             return false;
         }
 
-        if (message is PingMessage { Seq: null })
+        var seq = item.Seq;
+        if (message is PingMessage && seq is null)
         {
-            message = message with { Seq = Volatile.Read(ref _lastSeqWritten) };
+            seq = Volatile.Read(ref _lastSeqWritten);
         }
 
         using (var frame = RentedBufferWriter.Rent(FrameBufferBytes))
         {
-            _codec.Encode(message, frame);
+            _codec.Encode(message, seq, frame);
             await _socket.SendAsync(frame.WrittenMemory, _codec.FrameType, true, CancellationToken.None).ConfigureAwait(false);
         }
 
         _services.Metrics.MessagesSent.Add(1, new KeyValuePair<string, object?>("type", message.Type));
         if (message.IsSequenced)
         {
-            Volatile.Write(ref _lastSeqWritten, message.Seq ?? 0);
+            Volatile.Write(ref _lastSeqWritten, seq ?? 0);
         }
 
         if (item.RelayStart != 0)
@@ -461,5 +463,5 @@ internal sealed class SignalingConnection : ISignalingConnection, IHeartbeatMemb
         return true;
     }
 
-    private readonly record struct Outbound(SignalingMessage? Message, long RelayStart, int CloseStatus, string? CloseReason);
+    private readonly record struct Outbound(SignalingMessage? Message, long? Seq, long RelayStart, int CloseStatus, string? CloseReason);
 }

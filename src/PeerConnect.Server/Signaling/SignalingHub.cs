@@ -218,7 +218,7 @@ internal sealed class SignalingHub : IHostedService, IDisposable
         command.Connection.Send(Welcome(session, resumed: true, command.IceServersFor(session.UserId)));
         foreach (var held in session.Unacked)
         {
-            command.Connection.Send(held.Message, held.RelayStart);
+            command.Connection.Send(held.Message, held.Seq, held.RelayStart);
         }
 
         return null;
@@ -722,7 +722,7 @@ internal sealed class SignalingHub : IHostedService, IDisposable
         {
             foreach (var held in await _shared!.ReadHeldAsync(session.Id, session.LastSeq, through).ConfigureAwait(false))
             {
-                await HoldAsync(session, held.Message, held.SenderSessionId, held.SenderRef, held.RelayStart, held.Message.Seq).ConfigureAwait(false);
+                await HoldAsync(session, held.Message, held.SenderSessionId, held.SenderRef, held.RelayStart, held.Seq).ConfigureAwait(false);
             }
         }
         catch (SignalingBackplaneUnavailableException)
@@ -758,7 +758,7 @@ internal sealed class SignalingHub : IHostedService, IDisposable
         var held = session.Hold(message, sender, senderRef, relayStart, seq);
         if (session.UnackedCount <= _options.MaxUnackedMessages)
         {
-            session.Connection?.Send(held.Message, relayStart);
+            session.Connection?.Send(held.Message, held.Seq, relayStart);
             return;
         }
 

@@ -2,10 +2,16 @@ using PeerConnect.Signaling.Protocol;
 
 namespace PeerConnect.Server.Signaling;
 
-/// <summary>A sequenced message kept until the client acknowledges it, with what an expiry notice needs.</summary>
-internal sealed class HeldMessage(SignalingMessage message, string? senderSessionId, long? senderRef, long relayStart)
+/// <summary>
+/// A sequenced message kept until the client acknowledges it, with what an expiry notice needs. The number is kept
+/// beside the message and written into the frame as it is sent: a numbered copy of every relayed message was an eighth
+/// of what the server allocated per signal.
+/// </summary>
+internal sealed class HeldMessage(SignalingMessage message, long seq, string? senderSessionId, long? senderRef, long relayStart)
 {
     public SignalingMessage Message { get; } = message;
+
+    public long Seq { get; } = seq;
 
     public string? SenderSessionId { get; } = senderSessionId;
 
@@ -80,7 +86,7 @@ internal sealed class SignalingSession(string id, string userId, SignalingPrinci
     public HeldMessage Hold(SignalingMessage message, string? senderSessionId, long? senderRef, long relayStart, long? seq = null)
     {
         LastSeq = seq ?? LastSeq + 1;
-        var held = new HeldMessage(message with { Seq = LastSeq }, senderSessionId, senderRef, relayStart);
+        var held = new HeldMessage(message, LastSeq, senderSessionId, senderRef, relayStart);
         Append(held);
         return held;
     }
@@ -94,14 +100,14 @@ internal sealed class SignalingSession(string id, string userId, SignalingPrinci
         }
 
         LastSeq = lastSeq;
-        Acked = _oldest is { } oldest ? oldest.Message.Seq!.Value - 1 : lastSeq;
+        Acked = _oldest is { } oldest ? oldest.Seq - 1 : lastSeq;
     }
 
     /// <summary>Forgets messages up to <paramref name="through"/>; values past the last sequence number are clamped.</summary>
     public void Acknowledge(long through)
     {
         through = Math.Min(through, LastSeq);
-        while (_oldest is { } oldest && oldest.Message.Seq <= through)
+        while (_oldest is { } oldest && oldest.Seq <= through)
         {
             _oldest = oldest.Newer;
             oldest.Newer = null;

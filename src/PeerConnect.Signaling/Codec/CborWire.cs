@@ -91,7 +91,7 @@ internal static class CborWire
                 return ReadTextString(reader);
             case CborReaderState.UnsignedInteger:
             case CborReaderState.NegativeInteger:
-                return reader.ReadInt64();
+                return WireMap.Box(reader.ReadInt64());
             case CborReaderState.Boolean:
                 return reader.ReadBoolean();
             case CborReaderState.Null:

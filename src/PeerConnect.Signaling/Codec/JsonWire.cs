@@ -96,7 +96,7 @@ internal static class JsonWire
                 return GetString(ref reader);
             case JsonTokenType.Number:
                 return reader.TryGetInt64(out var number)
-                    ? number
+                    ? WireMap.Box(number)
                     : throw new SignalingProtocolException("Numbers must be integers.");
             case JsonTokenType.True:
                 return true;

@@ -5,9 +5,11 @@ namespace PeerConnect.Signaling.Codec;
 /// <summary>Turns a message into its <see cref="WireMap"/>: <c>type</c> first, then <c>seq</c> and <c>cseq</c>, then the message's fields.</summary>
 internal static class MessageWriter
 {
-    public static WireMap ToWire(SignalingMessage message)
+    /// <param name="message">The message.</param>
+    /// <param name="seq">What to write as <c>seq</c>: the message's own, or the number its holder gave it.</param>
+    public static WireMap ToWire(SignalingMessage message, long? seq)
     {
-        var map = WireMaps.Next().Add("type", message.Type).Add("seq", message.Seq).Add("cseq", message.ClientSeq);
+        var map = WireMaps.Next().Add("type", message.Type).Add("seq", seq).Add("cseq", message.ClientSeq);
         switch (message)
         {
             case WelcomeMessage m:

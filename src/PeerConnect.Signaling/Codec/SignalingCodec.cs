@@ -39,7 +39,7 @@ public abstract class SignalingCodec
         scratch.ResetWrittenCount();
         using (WireMaps.Open())
         {
-            Write(MessageWriter.ToWire(message), scratch);
+            Write(MessageWriter.ToWire(message, message.Seq), scratch);
         }
 
         return scratch.WrittenSpan.ToArray();
@@ -49,12 +49,19 @@ public abstract class SignalingCodec
     /// Encodes one message as one frame's payload into <paramref name="output"/>: the hot path, where the caller
     /// sends from a pooled buffer instead of a new array per message.
     /// </summary>
-    public void Encode(SignalingMessage message, IBufferWriter<byte> output)
+    public void Encode(SignalingMessage message, IBufferWriter<byte> output) => Encode(message, message?.Seq, output);
+
+    /// <summary>
+    /// Encodes one message into <paramref name="output"/> with <paramref name="seq"/> as its <c>seq</c> field in place
+    /// of <see cref="SignalingMessage.Seq"/>: a server numbers the messages it holds as it writes them, rather than
+    /// keeping a numbered copy of each.
+    /// </summary>
+    public void Encode(SignalingMessage message, long? seq, IBufferWriter<byte> output)
     {
         ArgumentNullException.ThrowIfNull(message);
         ArgumentNullException.ThrowIfNull(output);
         using var maps = WireMaps.Open();
-        Write(MessageWriter.ToWire(message), output);
+        Write(MessageWriter.ToWire(message, seq), output);
     }
 
     /// <summary>Decodes one frame's payload.</summary>

@@ -13,12 +13,23 @@ internal sealed class WireMap
     /// <summary>Most entries in one map or array either decoder accepts.</summary>
     public const int MaxEntries = 4096;
 
+    private static readonly object[] SmallNumbers = [.. Enumerable.Range(0, 256).Select(static n => (object)(long)n)];
+
     // Room for a signal's fields without growing; a larger message grows once.
     private readonly List<KeyValuePair<string, object>> _entries = new(8);
 
     public int Count => _entries.Count;
 
     public IReadOnlyList<KeyValuePair<string, object>> Entries => _entries;
+
+    /// <summary>Adds a number; <see langword="null"/> means "absent" and adds nothing.</summary>
+    public WireMap Add(string key, long? value) => value is { } number ? Add(key, Box(number)) : this;
+
+    /// <summary>
+    /// A number as a map value: the small ones (m-line indexes, early sequence numbers) from a shared set of boxes,
+    /// as a relayed signal's writer and reader would otherwise box each anew.
+    /// </summary>
+    public static object Box(long number) => (ulong)number < (ulong)SmallNumbers.Length ? SmallNumbers[number] : number;
 
     /// <summary>Adds an entry; a <see langword="null"/> value means "absent" and adds nothing.</summary>
     public WireMap Add(string key, object? value)

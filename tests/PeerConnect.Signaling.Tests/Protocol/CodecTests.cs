@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using PeerConnect.Signaling.Codec;
 using PeerConnect.Signaling.Protocol;
@@ -48,6 +49,22 @@ public sealed class CodecTests
     {
         var json = Encoding.UTF8.GetString(SignalingCodec.Json.Encode(new SignalMessage(SignalKind.Offer) { To = "bob", Id = 3, Sdp = "v=0\r\n" }));
         Assert.Equal("""{"type":"signal","id":3,"to":"bob","kind":"offer","sdp":"v=0\r\n"}""", json);
+    }
+
+    [Fact]
+    public void AHolderNumbersAMessageAsItWritesIt()
+    {
+        var signal = new SignalMessage(SignalKind.Hangup) { From = "ann", Seq = 2 };
+        foreach (var codec in new[] { SignalingCodec.Json, SignalingCodec.Cbor })
+        {
+            var numbered = new ArrayBufferWriter<byte>();
+            codec.Encode(signal, 9, numbered);
+            Assert.Equal(codec.Encode(signal with { Seq = 9 }), numbered.WrittenSpan.ToArray());
+
+            var own = new ArrayBufferWriter<byte>();
+            codec.Encode(signal, own);
+            Assert.Equal(2, codec.Decode(own.WrittenMemory).Seq);
+        }
     }
 
     [Fact]

@@ -124,7 +124,9 @@ public sealed class HubTests : IAsyncLifetime
 
         public bool IsEmpty => !_sent.Reader.TryPeek(out _);
 
-        public void Send(SignalingMessage message, long relayStart = 0) => _sent.Writer.TryWrite(message);
+        // Numbered as the real connection writes it.
+        public void Send(SignalingMessage message, long? seq = null, long relayStart = 0) =>
+            _sent.Writer.TryWrite(seq is null ? message : message with { Seq = seq });
 
         public void Close(int closeStatus, string reason) => Closed.TrySetResult(closeStatus);
 

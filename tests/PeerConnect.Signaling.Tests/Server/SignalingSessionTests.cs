@@ -73,7 +73,7 @@ public sealed class SignalingSessionTests
         }
 
         session.Acknowledge(3);
-        Assert.Equal([4L, 5L], session.Unacked.Select(h => h.Message.Seq!.Value));
+        Assert.Equal([4L, 5L], session.Unacked.Select(h => h.Seq));
         Assert.Equal(3, session.Acked);
 
         // Past the last number: clamped, and the session holds nothing until the next message.
@@ -83,7 +83,7 @@ public sealed class SignalingSessionTests
         Assert.Equal(5, session.Acked);
 
         var next = session.Hold(new PeerLeftMessage("r", "q", PeerLeftReason.Left), null, null, 0);
-        Assert.Equal(6, next.Message.Seq);
+        Assert.Equal(6, next.Seq);
         Assert.Equal(1, session.UnackedCount);
     }
 
@@ -91,7 +91,7 @@ public sealed class SignalingSessionTests
     public void RestoredHeldMessagesSetTheAcknowledgedMark()
     {
         var session = NewSession("s");
-        var held = new[] { 7L, 8L }.Select(seq => new HeldMessage(new PeerLeftMessage("r", "p", PeerLeftReason.Left) { Seq = seq }, null, null, 0));
+        var held = new[] { 7L, 8L }.Select(seq => new HeldMessage(new PeerLeftMessage("r", "p", PeerLeftReason.Left), seq, null, null, 0));
         session.Restore(8, held);
         Assert.Equal(6, session.Acked);
         Assert.Equal(2, session.UnackedCount);
@@ -106,16 +106,16 @@ public sealed class SignalingSessionTests
     public void HeldAfterARestoreComeAfterTheRestoredInOrder()
     {
         var session = NewSession("s");
-        session.Restore(8, new[] { 7L, 8L }.Select(seq => new HeldMessage(new PeerLeftMessage("r", "p", PeerLeftReason.Left) { Seq = seq }, null, null, 0)));
+        session.Restore(8, new[] { 7L, 8L }.Select(seq => new HeldMessage(new PeerLeftMessage("r", "p", PeerLeftReason.Left), seq, null, null, 0)));
         session.Hold(new PeerLeftMessage("r", "q", PeerLeftReason.Left), null, null, 0);
         session.Hold(new PeerLeftMessage("r", "q", PeerLeftReason.Left), null, null, 0);
-        Assert.Equal([7L, 8L, 9L, 10L], session.Unacked.Select(h => h.Message.Seq!.Value));
+        Assert.Equal([7L, 8L, 9L, 10L], session.Unacked.Select(h => h.Seq));
 
         session.Acknowledge(8);
-        Assert.Equal([9L, 10L], session.Unacked.Select(h => h.Message.Seq!.Value));
+        Assert.Equal([9L, 10L], session.Unacked.Select(h => h.Seq));
         Assert.Equal(2, session.UnackedCount);
         session.Acknowledge(10);
         session.Hold(new PeerLeftMessage("r", "q", PeerLeftReason.Left), null, null, 0);
-        Assert.Equal([11L], session.Unacked.Select(h => h.Message.Seq!.Value));
+        Assert.Equal([11L], session.Unacked.Select(h => h.Seq));
     }
 }

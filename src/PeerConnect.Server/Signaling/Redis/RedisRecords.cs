@@ -35,7 +35,7 @@ internal static class RedisRecords
 
     /// <summary>A held message with its number, as the store keeps it.</summary>
     public static byte[] Numbered(HeldMessage held) =>
-        Envelope(held.Message.Seq!.Value, new SignalingDelivery("", held.Message, held.SenderSessionId, held.SenderRef, held.RelayStart));
+        Envelope(held.Seq, new SignalingDelivery("", held.Message, held.SenderSessionId, held.SenderRef, held.RelayStart));
 
     /// <summary>The sequence number in front of <c>{seq}|{envelope}</c>.</summary>
     public static long SeqOf(ReadOnlySpan<byte> item)
@@ -72,7 +72,7 @@ internal static class RedisRecords
         var message = Codec.Decode(item[fields[HeaderFields]]);
         return new SignalingDelivery(
             Encoding.UTF8.GetString(span[fields[1]]),
-            message with { Seq = seq },
+            message,
             sender.IsEmpty ? null : Encoding.UTF8.GetString(sender),
             senderRef.IsEmpty ? null : Number(senderRef),
             Number(span[fields[4]]),
@@ -82,7 +82,7 @@ internal static class RedisRecords
     public static HeldMessage Held(ReadOnlyMemory<byte> item)
     {
         var delivery = Numbered(item);
-        return new HeldMessage(delivery.Message, delivery.SenderSessionId, delivery.SenderRef, delivery.RelayStart);
+        return new HeldMessage(delivery.Message, delivery.Seq!.Value, delivery.SenderSessionId, delivery.SenderRef, delivery.RelayStart);
     }
 
     /// <summary>A peer as the body of a <c>peer-joined</c> message, the one JSON shape the codec already checks.</summary>

@@ -1,4 +1,4 @@
-using System.Collections.Concurrent;
+using System.Buffers.Text;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
@@ -6,6 +6,7 @@ using System.Net.Sockets;
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
+using System.Text.Unicode;
 
 /// <summary>
 /// One load client speaking either the PeerConnect protocol (JSON) or the PeerJS server's, reduced to what a call
@@ -34,7 +35,12 @@ internal sealed class LoadClient
 
     public string? Partner { get; set; }
 
-    public ConcurrentBag<double> Latencies { get; } = [];
+    // Each signal received: when its sender sent it (a Stopwatch timestamp) and how long it took. Sized for a 15 s run at
+    // 1/s so that recording allocates nothing while the exchange is measured.
+    private readonly List<(long Sent, double Milliseconds)> _latencies = new(32);
+
+    // What a signal is written into; sends are one at a time under _sendLock.
+    private readonly byte[] _signalFrame = new byte[1024];
 
     public long Sent { get; private set; }
 
@@ -71,8 +77,9 @@ internal sealed class LoadClient
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         await socket.ConnectAsync(target, new HttpMessageInvoker(handler), timeout.Token);
         var client = new LoadClient(socket, protocol, id, room);
-        var first = await client.ReceiveAsync(new byte[64 * 1024], timeout.Token);
-        using (var greeting = JsonDocument.Parse(first))
+        var greetingBuffer = new byte[64 * 1024];
+        var first = await client.ReceiveAsync(greetingBuffer, timeout.Token);
+        using (var greeting = JsonDocument.Parse(greetingBuffer.AsMemory(0, first)))
         {
             var type = greeting.RootElement.GetProperty("type").GetString();
             if (protocol == "peerconnect")
@@ -109,13 +116,7 @@ internal sealed class LoadClient
         {
             do
             {
-                var stamp = Stopwatch.GetTimestamp().ToString(CultureInfo.InvariantCulture);
-                // Like the .NET client, a signal carries the acknowledgement when something arrived since the last one.
-                var ack = Interlocked.Exchange(ref _sinceAck, 0) > 0 ? $",\"ack\":{Volatile.Read(ref _lastSeq)}" : "";
-                var frame = _protocol == "peerconnect"
-                    ? $$$"""{"type":"signal","to":"{{{Partner}}}","kind":"candidate"{{{ack}}},"candidate":{"candidate":"candidate:842163049 1 udp 1677729535 203.0.113.7 46154 typ srflx raddr 10.0.0.5 rport 46154 {{{stamp}}}","sdpMid":"0","sdpMLineIndex":0}}"""
-                    : $$$"""{"type":"CANDIDATE","dst":"{{{Partner}}}","payload":{"candidate":{"candidate":"candidate:842163049 1 udp 1677729535 203.0.113.7 46154 typ srflx raddr 10.0.0.5 rport 46154 {{{stamp}}}","sdpMid":"0","sdpMLineIndex":0},"type":"media","connectionId":"mc_load"}}""";
-                await SendAsync(frame);
+                await SendSignalAsync();
                 Sent++;
             }
             while (await timer.WaitForNextTickAsync(cancellationToken));
@@ -151,6 +152,49 @@ internal sealed class LoadClient
         }
     }
 
+    /// <summary>
+    /// Writes a signal stamped with the time it is sent straight into a reused buffer: at 10,000 clients the load tool's
+    /// own collections, from formatting each signal as strings, paused it for over a second of a 15 s exchange.
+    /// </summary>
+    private async Task SendSignalAsync()
+    {
+        await _sendLock.WaitAsync();
+        try
+        {
+            var stamp = Stopwatch.GetTimestamp();
+            // Like the .NET client, a signal carries the acknowledgement when something arrived since the last one.
+            var ack = Interlocked.Exchange(ref _sinceAck, 0) > 0 ? Volatile.Read(ref _lastSeq) : 0;
+            int written;
+            if (_protocol != "peerconnect")
+            {
+                Utf8.TryWrite(_signalFrame, $$$"""{"type":"CANDIDATE","dst":"{{{Partner}}}","payload":{"candidate":{"candidate":"candidate:842163049 1 udp 1677729535 203.0.113.7 46154 typ srflx raddr 10.0.0.5 rport 46154 {{{stamp}}}","sdpMid":"0","sdpMLineIndex":0},"type":"media","connectionId":"mc_load"}}""", out written);
+            }
+            else if (ack > 0)
+            {
+                Utf8.TryWrite(_signalFrame, $$$"""{"type":"signal","to":"{{{Partner}}}","kind":"candidate","ack":{{{ack}}},"candidate":{"candidate":"candidate:842163049 1 udp 1677729535 203.0.113.7 46154 typ srflx raddr 10.0.0.5 rport 46154 {{{stamp}}}","sdpMid":"0","sdpMLineIndex":0}}""", out written);
+            }
+            else
+            {
+                Utf8.TryWrite(_signalFrame, $$$"""{"type":"signal","to":"{{{Partner}}}","kind":"candidate","candidate":{"candidate":"candidate:842163049 1 udp 1677729535 203.0.113.7 46154 typ srflx raddr 10.0.0.5 rport 46154 {{{stamp}}}","sdpMid":"0","sdpMLineIndex":0}}""", out written);
+            }
+
+            await _socket.SendAsync(_signalFrame.AsMemory(0, written), WebSocketMessageType.Text, true, CancellationToken.None);
+        }
+        finally
+        {
+            _sendLock.Release();
+        }
+    }
+
+    /// <summary>The signals received so far, with when each was sent.</summary>
+    public (long Sent, double Milliseconds)[] Latencies()
+    {
+        lock (_latencies)
+        {
+            return [.. _latencies];
+        }
+    }
+
     private async Task SendAsync(string json)
     {
         await _sendLock.WaitAsync();
@@ -164,7 +208,7 @@ internal sealed class LoadClient
         }
     }
 
-    private async Task<byte[]> ReceiveAsync(byte[] buffer, CancellationToken cancellationToken)
+    private async Task<int> ReceiveAsync(byte[] buffer, CancellationToken cancellationToken)
     {
         var length = 0;
         ValueWebSocketReceiveResult result;
@@ -179,7 +223,7 @@ internal sealed class LoadClient
             length += result.Count;
         }
         while (!result.EndOfMessage);
-        return buffer[..length];
+        return length;
     }
 
     private async Task ReadLoopAsync()
@@ -189,33 +233,32 @@ internal sealed class LoadClient
         {
             while (true)
             {
-                var frame = await ReceiveAsync(buffer, CancellationToken.None);
+                var length = await ReceiveAsync(buffer, CancellationToken.None);
                 var received = Stopwatch.GetTimestamp();
-                using var message = JsonDocument.Parse(frame);
-                var root = message.RootElement;
-                var seq = root.TryGetProperty("seq", out var seqField) ? seqField.GetInt64() : 0;
-                switch (root.GetProperty("type").GetString())
+                var (kind, seq, stamp) = Parse(buffer.AsSpan(0, length));
+                switch (kind)
                 {
-                    case "ping":
+                    case FrameKind.Ping:
                         // Like the .NET client: the pong acknowledges everything received so far.
                         Interlocked.Exchange(ref _sinceAck, 0);
                         await SendAsync($$"""{"type":"pong","ack":{{_lastSeq}}}""");
                         break;
-                    case "joined":
+                    case FrameKind.Joined:
                         _joined.TrySetResult();
                         break;
-                    case "signal":
-                        Record(root.GetProperty("candidate").GetProperty("candidate").GetString()!, received);
+                    case FrameKind.Signal:
+                        lock (_latencies)
+                        {
+                            _latencies.Add((stamp, Stopwatch.GetElapsedTime(stamp, received).TotalMilliseconds));
+                        }
+
                         break;
-                    case "CANDIDATE":
-                        Record(root.GetProperty("payload").GetProperty("candidate").GetProperty("candidate").GetString()!, received);
-                        break;
-                    case "error" or "ERROR" or "EXPIRE":
+                    case FrameKind.Error:
                         Errors++;
                         break;
                 }
 
-                if (seq > _lastSeq && root.GetProperty("type").GetString() is not ("ping" or "pong" or "welcome"))
+                if (seq > _lastSeq && kind is not (FrameKind.Ping or FrameKind.Pong or FrameKind.Welcome))
                 {
                     Volatile.Write(ref _lastSeq, seq);
                     if (Interlocked.Increment(ref _sinceAck) >= 16)
@@ -232,10 +275,60 @@ internal sealed class LoadClient
         }
     }
 
-    private void Record(string candidate, long received)
+    /// <summary>
+    /// What a received frame is, its <c>seq</c>, and the send stamp at the end of a relayed candidate: read in place,
+    /// without a document or strings, for the same reason as <see cref="SendSignalAsync"/>.
+    /// </summary>
+    private static (FrameKind Kind, long Seq, long Stamp) Parse(ReadOnlySpan<byte> json)
     {
-        var sent = long.Parse(candidate.AsSpan(candidate.LastIndexOf(' ') + 1), CultureInfo.InvariantCulture);
-        Latencies.Add(Stopwatch.GetElapsedTime(sent, received).TotalMilliseconds);
+        var reader = new Utf8JsonReader(json);
+        var kind = FrameKind.Other;
+        long seq = 0, stamp = 0;
+        while (reader.Read())
+        {
+            if (reader.TokenType != JsonTokenType.PropertyName)
+            {
+                continue;
+            }
+
+            if (reader.CurrentDepth == 1 && reader.ValueTextEquals("type"u8))
+            {
+                reader.Read();
+                kind = reader.ValueSpan switch
+                {
+                    var t when t.SequenceEqual("ping"u8) => FrameKind.Ping,
+                    var t when t.SequenceEqual("pong"u8) => FrameKind.Pong,
+                    var t when t.SequenceEqual("welcome"u8) => FrameKind.Welcome,
+                    var t when t.SequenceEqual("joined"u8) => FrameKind.Joined,
+                    var t when t.SequenceEqual("signal"u8) || t.SequenceEqual("CANDIDATE"u8) => FrameKind.Signal,
+                    var t when t.SequenceEqual("error"u8) || t.SequenceEqual("ERROR"u8) || t.SequenceEqual("EXPIRE"u8) => FrameKind.Error,
+                    _ => FrameKind.Other,
+                };
+            }
+            else if (reader.CurrentDepth == 1 && reader.ValueTextEquals("seq"u8))
+            {
+                reader.Read();
+                seq = reader.GetInt64();
+            }
+            else if (reader.ValueTextEquals("candidate"u8) && reader.Read() && reader.TokenType == JsonTokenType.String)
+            {
+                var value = reader.ValueSpan;
+                Utf8Parser.TryParse(value[(value.LastIndexOf((byte)' ') + 1)..], out stamp, out _);
+            }
+        }
+
+        return (kind, seq, stamp);
+    }
+
+    private enum FrameKind
+    {
+        Other,
+        Ping,
+        Pong,
+        Welcome,
+        Joined,
+        Signal,
+        Error,
     }
 
     /// <summary>The PeerJS client's keep-alive: a heartbeat every 5 s.</summary>

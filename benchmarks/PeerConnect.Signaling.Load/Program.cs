@@ -51,11 +51,15 @@ var cpuBefore = CpuSeconds(options.Pids);
 var pausesBefore = await GcPausesAsync(options.Metrics);
 using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(options.Seconds));
 var exchangeWatch = Stopwatch.StartNew();
+var exchangeStart = Stopwatch.GetTimestamp();
+var ownPauseBefore = GC.GetTotalPauseDuration();
+var ownCollectionsBefore = GC.CollectionCount(0);
 var senders = clients.Where(c => c is { Partner: not null }).Select(c => c.SendLoopAsync(options.Rate, stop.Token)).ToList();
 await Task.WhenAll(senders);
 await Task.Delay(TimeSpan.FromSeconds(2));
 var elapsed = exchangeWatch.Elapsed.TotalSeconds - 2;
-var latencies = clients.Where(c => c is not null).SelectMany(c => c.Latencies).Order().ToArray();
+var relayed = clients.Where(c => c is not null).SelectMany(c => c.Latencies()).ToArray();
+var latencies = relayed.Select(r => r.Milliseconds).Order().ToArray();
 var sent = clients.Where(c => c is not null).Sum(c => c.Sent);
 var held = clients.Count(c => c is { IsOpen: true });
 var rssLoaded = Rss(options.Pids);
@@ -66,6 +70,9 @@ Console.WriteLine($"exchange: sent {sent}, received {latencies.Length} ({latenci
 if (latencies.Length > 0)
 {
     Console.WriteLine($"relay latency: p50 {Percentile(latencies, 0.50):F2} ms, p99 {Percentile(latencies, 0.99):F2} ms, max {latencies[^1]:F2} ms");
+    Console.WriteLine(SlowestWhen(relayed, Percentile(latencies, 0.99), exchangeStart));
+    // The clients' own collections delay what they measure, whichever server they measure.
+    Console.WriteLine($"load tool's own GC during the exchange: {GC.CollectionCount(0) - ownCollectionsBefore} collections, {(GC.GetTotalPauseDuration() - ownPauseBefore).TotalMilliseconds:F0} ms paused");
 }
 
 Console.WriteLine($"server RSS under load: {rssLoaded / 1048576.0:F1} MiB; server CPU during the exchange {cpu:F1} s, {cpu * 1e6 / Math.Max(1, latencies.Length):F0} us per relayed message{(options.Metrics.Count > 0 ? $"; GC pauses {pauses.Seconds * 1000:F0} ms in {pauses.Count} collections, {pauses.Allocated / Math.Max(1, latencies.Length):F0} bytes allocated per relayed message" : "")}");
@@ -140,6 +147,20 @@ async Task<(long Rss, (double Heap, double Committed) Managed, int Held)> IdleAs
     var held = clients.Count(c => c is { IsOpen: true });
     Console.WriteLine($"idle ({stage}): {held} held, server RSS {rss / 1048576.0:F1} MiB ({RssBreakdown(options.Pids)})");
     return (rss, managed, held);
+}
+
+// When the slowest 1% were sent, in 10 ms windows from the start of the exchange: a few full windows point at stalls
+// (a collection, a burst of heartbeats), many thin ones at queueing spread over the run.
+static string SlowestWhen((long Sent, double Milliseconds)[] relayed, double p99, long start)
+{
+    var windows = relayed.Where(r => r.Milliseconds >= p99)
+        .GroupBy(r => (long)Stopwatch.GetElapsedTime(start, r.Sent).TotalMilliseconds / 10)
+        .OrderByDescending(g => g.Count())
+        .ToList();
+    var slow = windows.Sum(g => g.Count());
+    var fullest = string.Join(", ", windows.Take(8).Select(g => $"{g.Key * 10} ms ({g.Count()})"));
+    var inFullest = windows.Take(8).Sum(g => g.Count());
+    return $"slowest 1%: {slow} signals sent in {windows.Count} windows of 10 ms; {inFullest} of them in the 8 fullest, at {fullest}";
 }
 
 static double Percentile(double[] sorted, double p) => sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];

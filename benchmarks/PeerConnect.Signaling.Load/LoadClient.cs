@@ -167,17 +167,23 @@ internal sealed class LoadClient
             // Like the .NET client, a signal carries the acknowledgement when something arrived since the last one.
             var ack = Interlocked.Exchange(ref _sinceAck, 0) > 0 ? Volatile.Read(ref _lastSeq) : 0;
             int written;
+            bool fits;
             if (_protocol != "peerconnect")
             {
-                Utf8.TryWrite(_signalFrame, $$$"""{"type":"CANDIDATE","dst":"{{{Partner}}}","payload":{"candidate":{"candidate":"candidate:842163049 1 udp 1677729535 203.0.113.7 46154 typ srflx raddr 10.0.0.5 rport 46154 {{{stamp}}}","sdpMid":"0","sdpMLineIndex":0},"type":"media","connectionId":"mc_load"}}""", out written);
+                fits = Utf8.TryWrite(_signalFrame, $$$"""{"type":"CANDIDATE","dst":"{{{Partner}}}","payload":{"candidate":{"candidate":"candidate:842163049 1 udp 1677729535 203.0.113.7 46154 typ srflx raddr 10.0.0.5 rport 46154 {{{stamp}}}","sdpMid":"0","sdpMLineIndex":0},"type":"media","connectionId":"mc_load"}}""", out written);
             }
             else if (ack > 0)
             {
-                Utf8.TryWrite(_signalFrame, $$$"""{"type":"signal","to":"{{{Partner}}}","kind":"candidate","ack":{{{ack}}},"candidate":{"candidate":"candidate:842163049 1 udp 1677729535 203.0.113.7 46154 typ srflx raddr 10.0.0.5 rport 46154 {{{stamp}}}","sdpMid":"0","sdpMLineIndex":0}}""", out written);
+                fits = Utf8.TryWrite(_signalFrame, $$$"""{"type":"signal","to":"{{{Partner}}}","kind":"candidate","ack":{{{ack}}},"candidate":{"candidate":"candidate:842163049 1 udp 1677729535 203.0.113.7 46154 typ srflx raddr 10.0.0.5 rport 46154 {{{stamp}}}","sdpMid":"0","sdpMLineIndex":0}}""", out written);
             }
             else
             {
-                Utf8.TryWrite(_signalFrame, $$$"""{"type":"signal","to":"{{{Partner}}}","kind":"candidate","candidate":{"candidate":"candidate:842163049 1 udp 1677729535 203.0.113.7 46154 typ srflx raddr 10.0.0.5 rport 46154 {{{stamp}}}","sdpMid":"0","sdpMLineIndex":0}}""", out written);
+                fits = Utf8.TryWrite(_signalFrame, $$$"""{"type":"signal","to":"{{{Partner}}}","kind":"candidate","candidate":{"candidate":"candidate:842163049 1 udp 1677729535 203.0.113.7 46154 typ srflx raddr 10.0.0.5 rport 46154 {{{stamp}}}","sdpMid":"0","sdpMLineIndex":0}}""", out written);
+            }
+
+            if (!fits)
+            {
+                throw new InvalidOperationException("A signal does not fit its buffer.");
             }
 
             await _socket.SendAsync(_signalFrame.AsMemory(0, written), WebSocketMessageType.Text, true, CancellationToken.None);

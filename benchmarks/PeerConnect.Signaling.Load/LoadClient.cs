@@ -39,6 +39,9 @@ internal sealed class LoadClient
     // 1/s so that recording allocates nothing while the exchange is measured.
     private readonly List<(long Sent, double Milliseconds)> _latencies = new(32);
 
+    /// <summary>The relayed candidate, before the send stamp that ends it.</summary>
+    private const string CandidateText = "candidate:842163049 1 udp 1677729535 203.0.113.7 46154 typ srflx raddr 10.0.0.5 rport 46154 ";
+
     // What a signal is written into; sends are one at a time under _sendLock.
     private readonly byte[] _signalFrame = new byte[1024];
 
@@ -166,19 +169,27 @@ internal sealed class LoadClient
             var stamp = Stopwatch.GetTimestamp();
             // Like the .NET client, a signal carries the acknowledgement when something arrived since the last one.
             var ack = Interlocked.Exchange(ref _sinceAck, 0) > 0 ? Volatile.Read(ref _lastSeq) : 0;
+            var frame = _signalFrame.AsSpan();
             int written;
             bool fits;
-            if (_protocol != "peerconnect")
+            if (_protocol == "peerconnect")
             {
-                fits = Utf8.TryWrite(_signalFrame, $$$"""{"type":"CANDIDATE","dst":"{{{Partner}}}","payload":{"candidate":{"candidate":"candidate:842163049 1 udp 1677729535 203.0.113.7 46154 typ srflx raddr 10.0.0.5 rport 46154 {{{stamp}}}","sdpMid":"0","sdpMLineIndex":0},"type":"media","connectionId":"mc_load"}}""", out written);
-            }
-            else if (ack > 0)
-            {
-                fits = Utf8.TryWrite(_signalFrame, $$$"""{"type":"signal","to":"{{{Partner}}}","kind":"candidate","ack":{{{ack}}},"candidate":{"candidate":"candidate:842163049 1 udp 1677729535 203.0.113.7 46154 typ srflx raddr 10.0.0.5 rport 46154 {{{stamp}}}","sdpMid":"0","sdpMLineIndex":0}}""", out written);
+                fits = Utf8.TryWrite(frame, $"{{\"type\":\"signal\",\"to\":\"{Partner}\",\"kind\":\"candidate\"", out written);
+                if (fits && ack > 0)
+                {
+                    fits = Utf8.TryWrite(frame[written..], $",\"ack\":{ack}", out var ackBytes);
+                    written += ackBytes;
+                }
+
+                if (fits)
+                {
+                    fits = Utf8.TryWrite(frame[written..], $$$""","candidate":{"candidate":"{{{CandidateText}}}{{{stamp}}}","sdpMid":"0","sdpMLineIndex":0}}""", out var tail);
+                    written += tail;
+                }
             }
             else
             {
-                fits = Utf8.TryWrite(_signalFrame, $$$"""{"type":"signal","to":"{{{Partner}}}","kind":"candidate","candidate":{"candidate":"candidate:842163049 1 udp 1677729535 203.0.113.7 46154 typ srflx raddr 10.0.0.5 rport 46154 {{{stamp}}}","sdpMid":"0","sdpMLineIndex":0}}""", out written);
+                fits = Utf8.TryWrite(frame, $$$"""{"type":"CANDIDATE","dst":"{{{Partner}}}","payload":{"candidate":{"candidate":"{{{CandidateText}}}{{{stamp}}}","sdpMid":"0","sdpMLineIndex":0},"type":"media","connectionId":"mc_load"}}""", out written);
             }
 
             if (!fits)

@@ -50,14 +50,13 @@ if (options.Metrics.Count > 0)
 var cpuBefore = CpuSeconds(options.Pids);
 var pausesBefore = await GcPausesAsync(options.Metrics);
 using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(options.Seconds));
-var exchangeWatch = Stopwatch.StartNew();
 var exchangeStart = Stopwatch.GetTimestamp();
 var ownPauseBefore = GC.GetTotalPauseDuration();
 var ownCollectionsBefore = GC.CollectionCount(0);
 var senders = clients.Where(c => c is { Partner: not null }).Select(c => c.SendLoopAsync(options.Rate, stop.Token)).ToList();
 await Task.WhenAll(senders);
 await Task.Delay(TimeSpan.FromSeconds(2));
-var elapsed = exchangeWatch.Elapsed.TotalSeconds - 2;
+var elapsed = Stopwatch.GetElapsedTime(exchangeStart).TotalSeconds - 2;
 var relayed = clients.Where(c => c is not null).SelectMany(c => c.Latencies()).ToArray();
 var latencies = relayed.Select(r => r.Milliseconds).Order().ToArray();
 var sent = clients.Where(c => c is not null).Sum(c => c.Sent);
@@ -169,24 +168,8 @@ static double Percentile(double[] sorted, double p) => sorted[Math.Min(sorted.Le
 // the GC has committed.
 static async Task<(double Heap, double Committed)> ManagedHeapAsync(IReadOnlyList<Uri> endpoints)
 {
-    double heap = 0, committed = 0;
-    using var http = new HttpClient();
-    foreach (var endpoint in endpoints)
-    {
-        foreach (var line in (await http.GetStringAsync(endpoint)).Split('\n'))
-        {
-            if (line.StartsWith("dotnet_gc_last_collection_heap_size_bytes", StringComparison.Ordinal))
-            {
-                heap += double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture);
-            }
-            else if (line.StartsWith("dotnet_gc_last_collection_memory_committed_size_bytes", StringComparison.Ordinal))
-            {
-                committed += double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture);
-            }
-        }
-    }
-
-    return (heap, committed);
+    var sums = await MetricSumsAsync(endpoints, "dotnet_gc_last_collection_heap_size_bytes", "dotnet_gc_last_collection_memory_committed_size_bytes");
+    return (sums[0], sums[1]);
 }
 
 // User plus system time of the servers (/proc/PID/stat fields 14 and 15, in clock ticks of 100 Hz on Linux).
@@ -206,28 +189,28 @@ static double CpuSeconds(IReadOnlyList<int> pids)
 // Total GC pause time, collection count and bytes allocated of the servers so far (System.Runtime meter).
 static async Task<(double Seconds, double Count, double Allocated)> GcPausesAsync(IReadOnlyList<Uri> endpoints)
 {
-    double seconds = 0, count = 0, allocated = 0;
+    var sums = await MetricSumsAsync(endpoints, "dotnet_gc_pause_time_seconds_total", "dotnet_gc_collections_total", "dotnet_gc_heap_total_allocated_bytes_total");
+    return (sums[0], sums[1], sums[2]);
+}
+
+// Sums each named metric over every series of it (every generation, every server) on the servers' /metrics pages.
+static async Task<double[]> MetricSumsAsync(IReadOnlyList<Uri> endpoints, params string[] names)
+{
+    var sums = new double[names.Length];
     using var http = new HttpClient();
     foreach (var endpoint in endpoints)
     {
         foreach (var line in (await http.GetStringAsync(endpoint)).Split('\n'))
         {
-            if (line.StartsWith("dotnet_gc_pause_time_seconds_total", StringComparison.Ordinal))
+            var i = Array.FindIndex(names, name => line.StartsWith(name, StringComparison.Ordinal));
+            if (i >= 0)
             {
-                seconds += double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture);
-            }
-            else if (line.StartsWith("dotnet_gc_collections_total", StringComparison.Ordinal))
-            {
-                count += double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture);
-            }
-            else if (line.StartsWith("dotnet_gc_heap_total_allocated_bytes_total", StringComparison.Ordinal))
-            {
-                allocated += double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture);
+                sums[i] += double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture);
             }
         }
     }
 
-    return (seconds, count, allocated);
+    return sums;
 }
 
 static long Rss(IReadOnlyList<int> pids) => StatusSum(pids, "VmRSS:") * 1024;

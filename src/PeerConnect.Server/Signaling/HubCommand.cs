@@ -43,5 +43,14 @@ internal sealed record AdoptCommand(string DeadServer, IReadOnlyList<string> Ses
 /// <summary>The shared store is reachable again; write the local sessions back.</summary>
 internal sealed record ResyncCommand : HubCommand;
 
+/// <summary>
+/// A shared backplane's routing call was answered: the hub flushes what it routed meanwhile (nothing else to do; the
+/// loop flushes after every command).
+/// </summary>
+internal sealed record FlushCommand : HubCommand
+{
+    public static readonly FlushCommand Instance = new();
+}
+
 /// <summary>Time to extend the shared store's expiry of the local sessions.</summary>
 internal sealed record KeepAliveCommand : HubCommand;

@@ -73,9 +73,12 @@ internal interface ISharedSignalingBackplane : ISignalingBackplane
     /// session sharing one of those rooms, and a refusal comes back as a <see cref="RelayRefusedCommand"/>.
     /// Routes are batched until <see cref="Flush"/> or the next other call, so call order is kept.
     /// </summary>
-    void Route(SignalingDelivery delivery, IReadOnlyCollection<string>? senderRooms = null);
+    void Route(SignalingDelivery delivery, SessionRooms? senderRooms = null);
 
-    /// <summary>Sends the routes batched so far; the hub calls it each time it has emptied its queue.</summary>
+    /// <summary>
+    /// Sends the routes batched so far, or has them sent as soon as the store can take them; the hub calls it each
+    /// time it has emptied its queue.
+    /// </summary>
     void Flush();
 
     /// <summary>Adds the member to the room; the members already there, or why it cannot join.</summary>

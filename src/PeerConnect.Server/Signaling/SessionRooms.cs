@@ -70,15 +70,28 @@ internal sealed class SessionRooms : IReadOnlyCollection<string>
         return false;
     }
 
-    public IEnumerator<string> GetEnumerator()
+    /// <summary>The room ids, enumerated without an allocation: the Redis route walks them for every relayed signal.</summary>
+    public Enumerator GetEnumerator() => new(this);
+
+    IEnumerator<string> IEnumerable<string>.GetEnumerator()
     {
-        for (var i = 0; i < Count; i++)
+        foreach (var room in this)
         {
-            yield return _rooms[i].Key;
+            yield return room;
         }
     }
 
-    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+    IEnumerator IEnumerable.GetEnumerator() => ((IEnumerable<string>)this).GetEnumerator();
+
+    /// <summary>Walks the room ids in order.</summary>
+    public struct Enumerator(SessionRooms rooms)
+    {
+        private int _index = -1;
+
+        public readonly string Current => rooms._rooms[_index].Key;
+
+        public bool MoveNext() => ++_index < rooms.Count;
+    }
 
     private int IndexOf(string room)
     {

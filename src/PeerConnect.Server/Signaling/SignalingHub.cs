@@ -128,6 +128,7 @@ internal sealed class SignalingHub : IHostedService, IDisposable
         AdoptCommand c => AdoptAsync(c),
         ResyncCommand => ResyncAsync(),
         KeepAliveCommand => KeepAlive(),
+        FlushCommand => ValueTask.CompletedTask,
         _ => throw new InvalidOperationException($"Unknown command {command.GetType()}."),
     };
 

@@ -269,6 +269,42 @@ public sealed class ScaleOutTests
         await EventuallyAsync(async () => await redis.GetDatabase().ListLengthAsync(log) == 0);
     }
 
+    [Fact]
+    public async Task ABurstAcrossServersArrivesOnceAndInOrderInFewerScriptCallsThanSignals()
+    {
+        const int Signals = 100;
+        await using var cluster = await RedisCluster.StartAsync(2);
+        var (alice, aliceId) = await JoinedAsync(cluster[0], "r");
+        var (bob, _) = await JoinedAsync(cluster[1], "r");
+        await using var a = alice;
+        await using var b = bob;
+        await alice.ExpectAsync("peer-joined");
+        await using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(cluster.Redis.ConnectionString + ",allowAdmin=true");
+        var store = redis.GetServer(cluster.Redis.ConnectionString);
+        await store.ConfigResetStatisticsAsync();
+
+        for (var i = 0; i < Signals; i++)
+        {
+            await bob.SendJsonAsync($$"""{"type":"signal","to":"{{aliceId}}","kind":"app","data":"{{i}}"}""");
+        }
+
+        long? previous = null;
+        for (var i = 0; i < Signals; i++)
+        {
+            var signal = await alice.ExpectAsync("signal");
+            Assert.Equal(i.ToString(CultureInfo.InvariantCulture), signal.GetProperty("data").GetString());
+            var seq = signal.GetProperty("seq").GetInt64();
+            Assert.True(previous is null || seq == previous + 1, $"seq {seq} after {previous}");
+            previous = seq;
+        }
+
+        // Signals routed while a routing call was out went in the next call, not in one call each.
+        var calls = (await store.InfoAsync("commandstats")).SelectMany(group => group)
+            .Where(stat => stat.Key is "cmdstat_evalsha" or "cmdstat_eval")
+            .Sum(stat => long.Parse(stat.Value.Split(',')[0]["calls=".Length..], CultureInfo.InvariantCulture));
+        Assert.InRange(calls, 1, Signals - 1);
+    }
+
     private static async Task<(RawClient Client, string Id)> JoinedAsync(SignalingServer server, string room)
     {
         var client = await server.ConnectRawAsync();

@@ -25,22 +25,49 @@ namespace PeerConnect.Server.Signaling.Redis;
 internal static class RedisScripts
 {
     /// <summary>
-    /// Numbers, holds and publishes a batch of deliveries. ARGV: max held, then per delivery: target, envelope, n,
-    /// then n sender rooms; n is -1 for a message that is not a relayed signal (no room check). Returns one result
-    /// per delivery: the seq, 0 when the target has no session, -1 when it shares none of the rooms, -2 when it holds
-    /// too many messages already.
+    /// Numbers, holds and publishes a batch of deliveries, then applies the batch's acknowledgements. ARGV: max held,
+    /// the count a of acknowledgements, a pairs (session, through), then per delivery: target, envelope, n, then n
+    /// sender rooms; n is -1 for a message that is not a relayed signal (no room check). Returns one result per
+    /// delivery: the seq, 0 when the target has no session, -1 when it shares none of the rooms, -2 when it holds too
+    /// many messages already.
     /// </summary>
     /// <remarks>
     /// One script call per batch: the hub routes what it took from its queue in one go, so under load a call carries
-    /// many deliveries and the fixed cost of a script call is paid once for them.
+    /// many deliveries and the fixed cost of a script call is paid once for them. The acknowledgements ride in the same
+    /// call because clients acknowledge on every signal they send: at 1,000 signals/s a batch is mostly one signal and
+    /// one acknowledgement, and a call of their own doubled the calls.
     /// The held log is a list appended in seq order: RPUSH costs a fraction of a ZADD of the same ~300-byte member and
     /// returns the length, so the rare overflow is undone rather than every append preceded by a length check; the
     /// log's expiry is set once when the append creates it (the keep-alive renews it with the session's keys).
+    /// An acknowledgement drops the session's held items numbered up to <c>through</c> from the head of its log. The
+    /// log is normally consecutive, so the count to drop is computed and checked at its two ends; after a resync merged
+    /// numbering with gaps it walks the head instead.
     /// </remarks>
     public const string Route = """
+        local function acknowledge(q, through)
+          local function seqat(i)
+            local item = redis.call('LINDEX', q, i)
+            if not item then return nil end
+            return tonumber(string.match(item, '^(%d+)|'))
+          end
+          local first = seqat(0)
+          if not first or first > through then return end
+          local drop = through - first + 1
+          local last = seqat(drop - 1)
+          local next = seqat(drop)
+          if last and last <= through and (not next or next > through) then
+            redis.call('LTRIM', q, drop, -1)
+            return
+          end
+          while first and first <= through do
+            redis.call('LPOP', q)
+            first = seqat(0)
+          end
+        end
         local max = tonumber(ARGV[1])
+        local acks = 3 + 2 * tonumber(ARGV[2])
         local out = {}
-        local i = 2
+        local i = acks
         while i <= #ARGV do
           local target, envelope, n = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2])
           local first = i + 3
@@ -75,43 +102,10 @@ internal static class RedisScripts
           end
           out[#out + 1] = result
         end
+        for a = 3, acks - 1, 2 do
+          acknowledge('pc:l:' .. ARGV[a], tonumber(ARGV[a + 1]))
+        end
         return out
-        """;
-
-    /// <summary>
-    /// ARGV: session, through, session, through, … Drops each session's held items numbered up to <c>through</c> from
-    /// the head of its log; returns how many in all. The log is normally consecutive, so the count to drop is computed
-    /// and checked at its two ends; after a resync merged numbering with gaps it walks the head instead.
-    /// </summary>
-    public const string Acknowledge = """
-        local function acknowledge(q, through)
-          local function seqat(i)
-            local item = redis.call('LINDEX', q, i)
-            if not item then return nil end
-            return tonumber(string.match(item, '^(%d+)|'))
-          end
-          local first = seqat(0)
-          if not first or first > through then return 0 end
-          local drop = through - first + 1
-          local last = seqat(drop - 1)
-          local next = seqat(drop)
-          if last and last <= through and (not next or next > through) then
-            redis.call('LTRIM', q, drop, -1)
-            return drop
-          end
-          drop = 0
-          while first and first <= through do
-            redis.call('LPOP', q)
-            drop = drop + 1
-            first = seqat(0)
-          end
-          return drop
-        end
-        local dropped = 0
-        for i = 1, #ARGV, 2 do
-          dropped = dropped + acknowledge('pc:l:' .. ARGV[i], tonumber(ARGV[i + 1]))
-        end
-        return dropped
         """;
 
     /// <summary>ARGV: room, session, peer JSON, max members, max rooms. Returns {status, others...}: 0 joined, 1 already in, -1 full, -2 too many rooms.</summary>

@@ -244,12 +244,8 @@ public sealed class ScaleOutTests
     [Fact]
     public async Task AcknowledgementsOnAnyServerTrimTheSharedLog()
     {
-        await using var cluster = await RedisCluster.StartAsync(2);
-        var (alice, aliceId) = await JoinedAsync(cluster[0], "r");
-        var (bob, bobId) = await JoinedAsync(cluster[1], "r");
-        await using var a = alice;
-        await using var b = bob;
-        await alice.ExpectAsync("peer-joined");
+        await using var pair = await PairAsync();
+        var (cluster, alice, aliceId, bob, bobId) = pair;
         long seen = 0;
         for (var i = 0; i < 3; i++)
         {
@@ -273,12 +269,8 @@ public sealed class ScaleOutTests
     public async Task ABurstAcrossServersArrivesOnceAndInOrderInFewerScriptCallsThanSignals()
     {
         const int Signals = 100;
-        await using var cluster = await RedisCluster.StartAsync(2);
-        var (alice, aliceId) = await JoinedAsync(cluster[0], "r");
-        var (bob, _) = await JoinedAsync(cluster[1], "r");
-        await using var a = alice;
-        await using var b = bob;
-        await alice.ExpectAsync("peer-joined");
+        await using var pair = await PairAsync();
+        var (cluster, alice, aliceId, bob, _) = pair;
         await using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(cluster.Redis.ConnectionString + ",allowAdmin=true");
         var store = redis.GetServer(cluster.Redis.ConnectionString);
         await store.ConfigResetStatisticsAsync();
@@ -305,6 +297,16 @@ public sealed class ScaleOutTests
         Assert.InRange(calls, 1, Signals - 1);
     }
 
+    /// <summary>Two servers on one Redis, Alice on the first and Bob on the second, both in room <c>r</c>.</summary>
+    private static async Task<TwoServerPair> PairAsync()
+    {
+        var cluster = await RedisCluster.StartAsync(2);
+        var (alice, aliceId) = await JoinedAsync(cluster[0], "r");
+        var (bob, bobId) = await JoinedAsync(cluster[1], "r");
+        await alice.ExpectAsync("peer-joined");
+        return new TwoServerPair(cluster, alice, aliceId, bob, bobId);
+    }
+
     private static async Task<(RawClient Client, string Id)> JoinedAsync(SignalingServer server, string room)
     {
         var client = await server.ConnectRawAsync();
@@ -320,6 +322,16 @@ public sealed class ScaleOutTests
         while (!await condition())
         {
             await Task.Delay(100, deadline.Token);
+        }
+    }
+
+    private sealed record TwoServerPair(RedisCluster Cluster, RawClient Alice, string AliceId, RawClient Bob, string BobId) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await Alice.DisposeAsync();
+            await Bob.DisposeAsync();
+            await Cluster.DisposeAsync();
         }
     }
 }

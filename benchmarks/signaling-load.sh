@@ -42,7 +42,9 @@ cpu_seconds() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.1f", ($14 + $15) / hz
 # A 256 MiB young generation keeps the load tool's own collections out of the exchange (it collected twice in a
 # 10,000-client exchange, pausing 57-78 ms, which every server's p99 measured too); env-only, the runtimeconfig's
 # System.GC.Gen0Size is not read.
-run_load() { DOTNET_GCgen0size=0x10000000 dotnet "$load_dll" --clients "$n" --seconds "$seconds" --rate "$rate" --sources 4 "$@"; }
+# --collect: every server collects its heap fully before each memory reading (the PeerJS server through the preloaded
+# peerjs-collect-on-signal.js), so a reading does not depend on when the runtime last collected or gave memory back.
+run_load() { DOTNET_GCgen0size=0x10000000 dotnet "$load_dll" --clients "$n" --seconds "$seconds" --rate "$rate" --sources 4 --collect "$@"; }
 
 if [[ $runs == *" one "* ]]; then
 echo "== one PeerConnect server"
@@ -68,7 +70,7 @@ fi
 
 [[ $runs == *" peerjs "* ]] || exit 0
 echo "== PeerJS server (peer $(node -p "require('$peerjs_dir/node_modules/peer/package.json').version"), node $(node --version)"
-node "$peerjs_dir/node_modules/peer/dist/bin/peerjs.js" --port 17200 --concurrent_limit 20000 >/tmp/peerjs.log 2>&1 &
+node --expose-gc -r "$root/benchmarks/peerjs-collect-on-signal.js" "$peerjs_dir/node_modules/peer/dist/bin/peerjs.js" --port 17200 --concurrent_limit 20000 >/tmp/peerjs.log 2>&1 &
 pids+=($!); pj=$!
 wait_port 17200
 run_load --protocol peerjs --urls ws://127.0.0.1:17200/peerjs --pids "$pj"

@@ -10,15 +10,22 @@ using System.Text.Json;
 //   dotnet run -c Release --project benchmarks/PeerConnect.Signaling.Load -- \
 //     --protocol peerconnect|peerjs --urls ws://127.0.0.1:5000/ws[,ws://127.0.0.1:5001/ws] --clients 1000 \
 //     [--seconds 20] [--rate 1] [--sources 4] [--idle 30] [--warmup clients/10] [--pids 1234[,5678]] [--metrics http://127.0.0.1:5000/metrics[,...]]
+//     [--collect]
 // Client 2k and 2k+1 form a pair (a room of two); with several URLs the two sit on different servers.
 // Each client sends --rate signals per second to its partner; the payload carries the send time, so the
 // receiver measures relay latency on one clock. Server memory is the RSS of --pids before the clients connect,
 // after --warmup clients have connected, signalled and closed and a tenth of the clients have then sat idle for
-// --idle seconds, and after all of them have; with --metrics, the servers'
+// --idle seconds, and after all of them have; with --collect, each of those readings follows a full collection in
+// every server (HeapCollector); with --metrics, the servers'
 // managed heap (System.Runtime meter) at the same points tells the GC heap apart from the rest of the RSS.
 var options = LoadOptions.Parse(args);
 var pairs = options.Clients / 2;
 var clients = new LoadClient[pairs * 2];
+if (options.Collect)
+{
+    await HeapCollector.CollectAsync(options.Pids);
+}
+
 var rssBefore = Rss(options.Pids);
 var heapBefore = await ManagedHeapAsync(options.Metrics);
 Console.WriteLine($"protocol {options.Protocol}, {clients.Length} clients, {options.Urls.Count} server(s), {options.Sources} source address(es), rate {options.Rate}/s per client, {options.Seconds} s, idle {options.Idle} s; server RSS {rssBefore / 1048576.0:F1} MiB ({RssBreakdown(options.Pids)})");
@@ -141,6 +148,11 @@ async Task WarmUpAsync(int count)
 async Task<(long Rss, (double Heap, double Committed) Managed, int Held)> IdleAsync(string stage)
 {
     await Task.Delay(TimeSpan.FromSeconds(options.Idle));
+    if (options.Collect)
+    {
+        await HeapCollector.CollectAsync(options.Pids);
+    }
+
     var rss = Rss(options.Pids);
     var managed = await ManagedHeapAsync(options.Metrics);
     var held = clients.Count(c => c is { IsOpen: true });
@@ -239,7 +251,7 @@ static long StatusSum(IReadOnlyList<int> pids, string field)
     return total;
 }
 
-internal sealed record LoadOptions(string Protocol, IReadOnlyList<Uri> Urls, int Clients, int Seconds, double Rate, int Sources, int Idle, int Warmup, IReadOnlyList<int> Pids, IReadOnlyList<Uri> Metrics)
+internal sealed record LoadOptions(string Protocol, IReadOnlyList<Uri> Urls, int Clients, int Seconds, double Rate, int Sources, int Idle, int Warmup, IReadOnlyList<int> Pids, IReadOnlyList<Uri> Metrics, bool Collect)
 {
     public static LoadOptions Parse(string[] args)
     {
@@ -259,6 +271,7 @@ internal sealed record LoadOptions(string Protocol, IReadOnlyList<Uri> Urls, int
             int.Parse(Get("--idle", "30"), CultureInfo.InvariantCulture),
             int.Parse(Get("--warmup", Math.Max(2, int.Parse(Get("--clients", "1000"), CultureInfo.InvariantCulture) / 10).ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture),
             Get("--pids", "").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(p => int.Parse(p, CultureInfo.InvariantCulture)).ToList(),
-            Get("--metrics", "").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(u => new Uri(u)).ToList());
+            Get("--metrics", "").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(u => new Uri(u)).ToList(),
+            args.Contains("--collect"));
     }
 }

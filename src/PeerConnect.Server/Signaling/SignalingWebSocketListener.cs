@@ -12,7 +12,7 @@ namespace PeerConnect.Server.Signaling;
 /// <summary>
 /// The optional WebSocket-only listener (<see cref="SignalingOptions.WebSocketListener"/>): serves <c>/ws</c> from
 /// its own socket, doing the opening handshake itself (RFC 6455 section 4.2) and handing the connection to the same
-/// <see cref="SignalingEndpoint"/> as Kestrel's <c>/ws</c>. An idle connection then holds a socket, a WebSocket and
+/// <see cref="SignalingEndpoint"/> as Kestrel's <c>/ws</c>, framed by <see cref="ListenerWebSocket"/>. An idle connection then holds a socket, a WebSocket and
 /// the session, without the HTTP request, pipes and features Kestrel keeps for an upgraded request. Plain
 /// <c>ws:</c> only; terminate TLS in front of it.
 /// </summary>
@@ -112,7 +112,7 @@ internal sealed class SignalingWebSocketListener(
         var upgraded = false;
         try
         {
-            ListenerSocketStream.PrepareSocket(socket);
+            ListenerWebSocket.PrepareSocket(socket);
             upgraded = await UpgradeAsync(socket, deadline).ConfigureAwait(false);
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
@@ -214,7 +214,7 @@ internal sealed class SignalingWebSocketListener(
                 + $"Sec-WebSocket-Accept: {WebSocketUpgradeRequest.AcceptFor(upgrade.Key)}\r\n"
                 + (subprotocol is null ? "" : $"Sec-WebSocket-Protocol: {subprotocol}\r\n")
                 + "\r\n";
-            await ListenerSocketStream.SendAsync(socket, Encoding.ASCII.GetBytes(response)).ConfigureAwait(false);
+            await ListenerWebSocket.SendAsync(socket, Encoding.ASCII.GetBytes(response)).ConfigureAwait(false);
             deadline.Dispose();
             if (socket.SafeHandle.IsClosed)
             {
@@ -222,12 +222,7 @@ internal sealed class SignalingWebSocketListener(
                 return false;
             }
 
-            var webSocket = WebSocket.CreateFromStream(new ListenerSocketStream(socket), new WebSocketCreationOptions
-            {
-                IsServer = true,
-                SubProtocol = subprotocol,
-                KeepAliveInterval = TimeSpan.Zero,
-            });
+            var webSocket = new ListenerWebSocket(socket, subprotocol);
 
             // Not awaited: the connection runs on without this method's state (the request head, the handshake).
             _ = endpoint.RunAsync(webSocket, subprotocol, principal, request, CancellationToken.None);
@@ -251,7 +246,7 @@ internal sealed class SignalingWebSocketListener(
             + text;
         try
         {
-            await ListenerSocketStream.SendAsync(socket, Encoding.UTF8.GetBytes(response)).ConfigureAwait(false);
+            await ListenerWebSocket.SendAsync(socket, Encoding.UTF8.GetBytes(response)).ConfigureAwait(false);
             socket.Shutdown(SocketShutdown.Send);
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)

@@ -74,4 +74,8 @@ node --expose-gc -r "$root/benchmarks/peerjs-collect-on-signal.js" "$peerjs_dir/
 pids+=($!); pj=$!
 wait_port 17200
 run_load --protocol peerjs --urls ws://127.0.0.1:17200/peerjs --pids "$pj"
+# The preload's readings at the tool's three collections (start, first stage, all): what is live in Node per
+# connection of the second stage, beside our servers' "GC heap after last collection" line.
+grep "live after collection" /tmp/peerjs.log | awk -v added=$(( n - n / 20 * 2 )) '
+  { live[NR] = $5 + $7 } END { if (NR >= 3) printf "PeerJS live after collection (V8 heap in use + external): %.1f MiB -> %.1f MiB -> %.1f MiB, %.1f KiB per connection of the second stage\n", live[1] / 1048576, live[2] / 1048576, live[3] / 1048576, (live[3] - live[2]) / 1024 / added }'
 echo "CPU seconds since start (connect, idle and exchange): server $(cpu_seconds "$pj")"

@@ -11,9 +11,10 @@ namespace PeerConnect.Server.Signaling;
 /// <summary>
 /// The server end of RFC 6455 framing (section 5) on a listener connection's socket, which it owns. It replaces
 /// <see cref="WebSocket.CreateFromStream(Stream, WebSocketCreationOptions)"/> over a stream to keep an idle connection
-/// small: no read buffer, no locks or pending state machines of its own while the connection waits in a zero-byte
-/// receive. A frame header is read into a 14-byte inline buffer (a read may take the next header's first bytes with
-/// it), a payload straight into the caller's memory and unmasked there. A frame is written whole: handed to the
+/// small: no stream and no read buffer, so a connection waiting for its next frame holds this object, the socket's
+/// zero-byte receive and the one state machine awaiting it (about 340 bytes less per connection than the framework's
+/// WebSocket over a stream, by a walk of the heap). A frame header is read into a 14-byte inline buffer (a read may
+/// take the next header's first bytes with it), a payload straight into the caller's memory and unmasked there. A frame is written whole: handed to the
 /// non-blocking socket at once, and only what the kernel does not take is sent asynchronously. No extension is
 /// negotiated, so a frame with an RSV bit set fails the connection, as does every other breach of section 5 (with
 /// 1002) and a text message or close reason that is not UTF-8 (section 8.1, with 1007).

@@ -41,6 +41,9 @@ internal sealed class ListenerWebSocket : WebSocket
     private Task? _sendTail;
     private bool _sendingFragments;
 
+    /// <summary>Set under the send lock once a close frame is written: nothing may follow it (section 5.5.1).</summary>
+    private bool _closeFrameWritten;
+
     private HeaderBytes _header;
     private int _headerStart;
     private int _headerCount;
@@ -461,7 +464,7 @@ internal sealed class ListenerWebSocket : WebSocket
             _payloadLeft = 0;
             switch (opcode)
             {
-                case Opcode.Ping when State is WebSocketState.Open or WebSocketState.CloseReceived:
+                case Opcode.Ping:
                     await WriteFrame(Opcode.Pong, true, payload.AsSpan(0, length), cancellationToken).ConfigureAwait(false);
                     return false;
                 case Opcode.Close:
@@ -632,8 +635,9 @@ internal sealed class ListenerWebSocket : WebSocket
             BinaryPrimitives.WriteUInt16BigEndian(frame[2..], (ushort)status);
             lock (_sendGate)
             {
-                if (_sendTail is null || _sendTail.IsCompleted)
+                if (!_closeFrameWritten && (_sendTail is null || _sendTail.IsCompleted))
                 {
+                    _closeFrameWritten = true;
                     _socket.Send(frame, SocketFlags.None, out _);
                 }
             }
@@ -642,7 +646,10 @@ internal sealed class ListenerWebSocket : WebSocket
         return new WebSocketException(WebSocketError.Faulted, reason);
     }
 
-    /// <summary>Writes one frame (section 5.2, unmasked from a server), after any write still in progress.</summary>
+    /// <summary>
+    /// Writes one frame (section 5.2, unmasked from a server), after any write still in progress. A pong that would
+    /// follow the close frame (a ping read while the server was closing) is dropped.
+    /// </summary>
     private ValueTask WriteFrame(Opcode opcode, bool final, ReadOnlySpan<byte> payload, CancellationToken cancellationToken)
     {
         var headerLength = payload.Length <= MaxControlPayload ? 2 : payload.Length <= ushort.MaxValue ? 4 : 10;
@@ -667,6 +674,15 @@ internal sealed class ListenerWebSocket : WebSocket
         payload.CopyTo(frame.AsSpan(headerLength));
         lock (_sendGate)
         {
+            if (_closeFrameWritten)
+            {
+                ArrayPool<byte>.Shared.Return(frame);
+                return opcode == Opcode.Pong
+                    ? ValueTask.CompletedTask
+                    : ValueTask.FromException(new WebSocketException(WebSocketError.InvalidState, "The close frame has been sent."));
+            }
+
+            _closeFrameWritten = opcode == Opcode.Close;
             if (_sendTail is { IsCompleted: false } previous)
             {
                 _sendTail = SendFrameAfterAsync(previous, frame, length, cancellationToken);

@@ -33,6 +33,7 @@ internal sealed class ListenerWebSocket : WebSocket
 
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
+    private readonly ReadinessWaiter _readiness;
     private readonly Socket _socket;
     private readonly string? _subProtocol;
     private readonly Lock _sendGate = new();
@@ -64,10 +65,14 @@ internal sealed class ListenerWebSocket : WebSocket
     private WebSocketCloseStatus? _closeStatus;
     private string? _closeStatusDescription;
 
-    /// <summary>Takes ownership of <paramref name="socket"/>, made ready by <see cref="PrepareSocket"/> and upgraded.</summary>
-    public ListenerWebSocket(Socket socket, string? subProtocol)
+    /// <summary>
+    /// Takes ownership of the socket behind <paramref name="readiness"/>, made ready by <see cref="PrepareSocket"/> and
+    /// upgraded.
+    /// </summary>
+    public ListenerWebSocket(ReadinessWaiter readiness, string? subProtocol)
     {
-        _socket = socket;
+        _readiness = readiness;
+        _socket = readiness.Socket;
         _subProtocol = subProtocol;
     }
 
@@ -206,7 +211,7 @@ internal sealed class ListenerWebSocket : WebSocket
             Volatile.Write(ref _state, (int)WebSocketState.Aborted);
         }
 
-        _socket.Dispose();
+        _readiness.Close();
     }
 
     public override void Dispose() => Abort();
@@ -302,9 +307,8 @@ internal sealed class ListenerWebSocket : WebSocket
         }
     }
 
-    /// <summary>Waits until the socket has something to read, holding no buffer (a zero-byte receive).</summary>
-    private ValueTask<int> WaitReadableAsync(CancellationToken cancellationToken) =>
-        _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, cancellationToken);
+    /// <summary>Waits until the socket has something to read, holding no buffer.</summary>
+    private ValueTask<int> WaitReadableAsync(CancellationToken cancellationToken) => _readiness.WaitReadableAsync(cancellationToken);
 
     /// <summary>Reads what the socket has, up to the header buffer's room, without waiting; false when it has nothing.</summary>
     private bool TryReadAhead()

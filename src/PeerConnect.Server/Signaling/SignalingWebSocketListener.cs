@@ -29,6 +29,7 @@ internal sealed class SignalingWebSocketListener(
 
     private readonly SignalingOptions _options = options.Value;
     private Socket? _listener;
+    private ListenerReadiness? _readiness;
     private Task? _acceptLoop;
     private int _handshaking;
 
@@ -57,6 +58,7 @@ internal sealed class SignalingWebSocketListener(
         }
 
         _listener = listener;
+        _readiness = ListenerReadiness.TryStart(logger);
         LocalEndPoint = (IPEndPoint)listener.LocalEndPoint!;
         SignalingLog.WebSocketListening(logger, LocalEndPoint);
         _acceptLoop = AcceptLoopAsync(listener);
@@ -72,7 +74,11 @@ internal sealed class SignalingWebSocketListener(
         }
     }
 
-    public void Dispose() => _listener?.Dispose();
+    public void Dispose()
+    {
+        _listener?.Dispose();
+        _readiness?.Dispose();
+    }
 
     private async Task AcceptLoopAsync(Socket listener)
     {
@@ -99,21 +105,22 @@ internal sealed class SignalingWebSocketListener(
                 continue;
             }
 
-            _ = ServeAsync(socket);
+            _ = ServeAsync(_readiness?.Add(socket) ?? new ReadinessWaiter(socket));
         }
     }
 
-    private async Task ServeAsync(Socket socket)
+    private async Task ServeAsync(ReadinessWaiter waiter)
     {
-        // The handshake deadline closes the socket rather than cancelling a token: a token would stay registered
-        // with the socket's cached operation for the connection's lifetime.
+        // The handshake deadline closes the socket (through its waiter, which fails a pending wait) rather than
+        // cancelling a token: a token would stay registered for the connection's lifetime.
+        var socket = waiter.Socket;
         var started = timeProvider.GetTimestamp();
-        var deadline = timeProvider.CreateTimer(static s => ((Socket)s!).Dispose(), socket, _options.HandshakeTimeout, Timeout.InfiniteTimeSpan);
+        var deadline = timeProvider.CreateTimer(static s => ((ReadinessWaiter)s!).Close(), waiter, _options.HandshakeTimeout, Timeout.InfiniteTimeSpan);
         var upgraded = false;
         try
         {
             ListenerWebSocket.PrepareSocket(socket);
-            upgraded = await UpgradeAsync(socket, deadline).ConfigureAwait(false);
+            upgraded = await UpgradeAsync(waiter, deadline).ConfigureAwait(false);
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
@@ -128,7 +135,7 @@ internal sealed class SignalingWebSocketListener(
             deadline.Dispose();
             if (!upgraded)
             {
-                socket.Dispose();
+                waiter.Close();
             }
         }
     }
@@ -137,8 +144,9 @@ internal sealed class SignalingWebSocketListener(
     /// Reads and answers the opening handshake; true when the connection now runs (and owns the socket), false when
     /// it was refused.
     /// </summary>
-    private async Task<bool> UpgradeAsync(Socket socket, ITimer deadline)
+    private async Task<bool> UpgradeAsync(ReadinessWaiter waiter, ITimer deadline)
     {
+        var socket = waiter.Socket;
         if (Interlocked.Increment(ref _handshaking) > _options.MaxConnections)
         {
             Interlocked.Decrement(ref _handshaking);
@@ -162,7 +170,7 @@ internal sealed class SignalingWebSocketListener(
                     return false;
                 }
 
-                var count = await socket.ReceiveAsync(buffer.AsMemory(received, MaxRequestHeadBytes - received), SocketFlags.None).ConfigureAwait(false);
+                var count = await ReceiveAsync(waiter, buffer.AsMemory(received, MaxRequestHeadBytes - received)).ConfigureAwait(false);
                 if (count == 0)
                 {
                     Refused("closed");
@@ -222,7 +230,7 @@ internal sealed class SignalingWebSocketListener(
                 return false;
             }
 
-            var webSocket = new ListenerWebSocket(socket, subprotocol);
+            var webSocket = new ListenerWebSocket(waiter, subprotocol);
 
             // Not awaited: the connection runs on without this method's state (the request head, the handshake).
             _ = endpoint.RunAsync(webSocket, subprotocol, principal, request, CancellationToken.None);
@@ -232,6 +240,21 @@ internal sealed class SignalingWebSocketListener(
         {
             ArrayPool<byte>.Shared.Return(buffer);
             Interlocked.Decrement(ref _handshaking);
+        }
+    }
+
+    /// <summary>Reads what the socket has, waiting for readiness first when it has nothing yet (0 at end of stream).</summary>
+    private static async ValueTask<int> ReceiveAsync(ReadinessWaiter waiter, Memory<byte> into)
+    {
+        while (true)
+        {
+            var count = waiter.Socket.Receive(into.Span, SocketFlags.None, out var error);
+            if (error != SocketError.WouldBlock)
+            {
+                return error == SocketError.Success ? count : throw new SocketException((int)error);
+            }
+
+            await waiter.WaitReadableAsync().ConfigureAwait(false);
         }
     }
 

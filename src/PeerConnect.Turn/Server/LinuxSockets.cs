@@ -3,9 +3,10 @@ using System.Runtime.InteropServices;
 namespace PeerConnect.Turn.Server;
 
 /// <summary>
-/// The few Linux calls the relay receive threads need that .NET does not expose without an exception or a
-/// completion per datagram: epoll(7) readiness over many sockets, and recvfrom(2) with MSG_DONTWAIT, which answers
-/// "nothing more" with EAGAIN instead of a thrown <see cref="System.Net.Sockets.SocketException"/>.
+/// The few Linux calls the relay receive threads (and the signaling listener's readiness thread) need that .NET does
+/// not expose without an exception or a completion per datagram: epoll(7) readiness over many sockets, and recvfrom(2)
+/// with MSG_DONTWAIT, which answers "nothing more" with EAGAIN instead of a thrown
+/// <see cref="System.Net.Sockets.SocketException"/>.
 /// </summary>
 internal static unsafe partial class LinuxSockets
 {
@@ -20,8 +21,17 @@ internal static unsafe partial class LinuxSockets
     /// <inheritdoc cref="EpollCtlAdd"/>
     public const int EpollCtlDel = 2;
 
+    /// <summary><c>EPOLL_CTL_MOD</c> (sys/epoll.h): re-arms a descriptor already in the set.</summary>
+    public const int EpollCtlMod = 3;
+
     /// <summary><c>EPOLLIN</c> (sys/epoll.h): level-triggered readability.</summary>
     public const uint EpollIn = 0x001;
+
+    /// <summary><c>EPOLLRDHUP</c> (sys/epoll.h): the peer shut down its writing side.</summary>
+    public const uint EpollRdHup = 0x2000;
+
+    /// <summary><c>EPOLLONESHOT</c> (sys/epoll.h): report once, then stay disabled until re-armed with EPOLL_CTL_MOD.</summary>
+    public const uint EpollOneShot = 1u << 30;
 
     /// <summary><c>MSG_DONTWAIT</c> (bits/socket.h): this call alone is non-blocking.</summary>
     public const int MsgDontWait = 0x40;

@@ -15,6 +15,9 @@ public sealed class ListenerWebSocketTests
 {
     private static readonly byte[] RfcMask = [0x37, 0xfa, 0x21, 0x3d];
 
+    /// <summary>The readiness thread the listener uses on Linux (null elsewhere: zero-byte receives).</summary>
+    private static readonly ListenerReadiness? Readiness = ListenerReadiness.TryStart(Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+
     [Fact]
     public async Task Rfc6455Section5_7_MaskedHelloIsReadAndTheServersHelloAndPongAreByteExact()
     {
@@ -115,6 +118,20 @@ public sealed class ListenerWebSocketTests
         await pair.Client.SendAsync(Masked(0x2, true, []), SocketFlags.None);
         var empty = await pair.Server.ReceiveAsync(Memory<byte>.Empty, CancellationToken.None);
         Assert.Equal((0, WebSocketMessageType.Binary, true), (empty.Count, empty.MessageType, empty.EndOfMessage));
+    }
+
+    [Fact]
+    public async Task AbortFailsAPendingWaitAndTheClientSeesTheConnectionEnd()
+    {
+        await using var pair = await Pair.ConnectAsync();
+        var wait = pair.Server.ReceiveAsync(Memory<byte>.Empty, CancellationToken.None).AsTask();
+        await Task.Delay(50);
+        Assert.False(wait.IsCompleted);
+
+        pair.Server.Abort();
+        await Assert.ThrowsAnyAsync<ObjectDisposedException>(() => wait.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal(WebSocketState.Aborted, pair.Server.State);
+        Assert.Equal(0, await pair.Client.ReceiveAsync(new byte[8], SocketFlags.None));
     }
 
     [Fact]
@@ -311,7 +328,7 @@ public sealed class ListenerWebSocketTests
         await ListenerWebSocket.SendAsync(serverSocket, Encoding.ASCII.GetBytes(
             $"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {WebSocketUpgradeRequest.AcceptFor(key)}\r\n\r\n"));
         await connect;
-        using var server = new ListenerWebSocket(serverSocket, null);
+        using var server = new ListenerWebSocket(Readiness?.Add(serverSocket) ?? new ReadinessWaiter(serverSocket), null);
 
         var big = Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat("ünïcödé ", 20_000)));
         await client.SendAsync(big.AsMemory(0, 70_001), WebSocketMessageType.Text, false, CancellationToken.None);
@@ -423,7 +440,7 @@ public sealed class ListenerWebSocketTests
         {
             ServerSocket = serverSocket;
             Client = client;
-            Server = new ListenerWebSocket(serverSocket, null);
+            Server = new ListenerWebSocket(Readiness?.Add(serverSocket) ?? new ReadinessWaiter(serverSocket), null);
         }
 
         public Socket ServerSocket { get; }

@@ -195,10 +195,13 @@ internal sealed class ReadinessWaiter : IValueTaskSource<int>
 
     internal uint Generation { get; }
 
-    /// <summary>Waits until the socket has something to read; the result carries no meaning.</summary>
+    /// <summary>
+    /// Waits until the socket has something to read; the result carries no meaning. A cancellable wait (the listener's
+    /// own never are: its connections end by <see cref="Close"/>) goes through a zero-byte receive, which honours it.
+    /// </summary>
     public ValueTask<int> WaitReadableAsync(CancellationToken cancellationToken = default)
     {
-        if (_readiness is null)
+        if (_readiness is null || cancellationToken.CanBeCanceled)
         {
             return Socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, cancellationToken);
         }

@@ -135,6 +135,14 @@ public sealed class ListenerWebSocketTests
     }
 
     [Fact]
+    public async Task ACancelledWaitEndsWithItsToken()
+    {
+        await using var pair = await Pair.ConnectAsync();
+        using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(50));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => pair.Server.ReceiveAsync(Memory<byte>.Empty, cancel.Token).AsTask().WaitAsync(TimeSpan.FromSeconds(10)));
+    }
+
+    [Fact]
     public async Task ClientCloseIsReportedAndAnsweredThenTheStateIsClosed()
     {
         await using var pair = await Pair.ConnectAsync();

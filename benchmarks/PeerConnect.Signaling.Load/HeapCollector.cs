@@ -12,7 +12,7 @@ internal static partial class HeapCollector
     private const long GcHeapCollectKeyword = 0x800000;
     private const int SigUsr2 = 12;
 
-    public static async Task CollectAsync(IReadOnlyList<int> pids)
+    public static async Task CollectAsync(IReadOnlyList<int> pids, Func<long> residentBytes)
     {
         foreach (var pid in pids)
         {
@@ -36,12 +36,12 @@ internal static partial class HeapCollector
 
         // What the collections free goes back to the system over the next seconds (the GC decommits free regions a
         // step at a time, V8 unmaps pages), so the reading waits until the resident size stops falling.
-        var resident = ResidentKilobytes(pids);
+        var resident = residentBytes();
         for (var i = 0; i < 40; i++)
         {
             await Task.Delay(TimeSpan.FromMilliseconds(500));
-            var now = ResidentKilobytes(pids);
-            if (resident - now < 64)
+            var now = residentBytes();
+            if (resident - now < 64 * 1024)
             {
                 return;
             }
@@ -49,9 +49,6 @@ internal static partial class HeapCollector
             resident = now;
         }
     }
-
-    private static long ResidentKilobytes(IReadOnlyList<int> pids) =>
-        pids.Sum(pid => long.Parse(File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal)).Split((char[])[' ', '\t'], StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture));
 
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static partial int Kill(int pid, int signal);

@@ -23,7 +23,7 @@ var pairs = options.Clients / 2;
 var clients = new LoadClient[pairs * 2];
 if (options.Collect)
 {
-    await HeapCollector.CollectAsync(options.Pids);
+    await HeapCollector.CollectAsync(options.Pids, () => Rss(options.Pids));
 }
 
 var rssBefore = Rss(options.Pids);
@@ -150,7 +150,7 @@ async Task<(long Rss, (double Heap, double Committed) Managed, int Held)> IdleAs
     await Task.Delay(TimeSpan.FromSeconds(options.Idle));
     if (options.Collect)
     {
-        await HeapCollector.CollectAsync(options.Pids);
+        await HeapCollector.CollectAsync(options.Pids, () => Rss(options.Pids));
     }
 
     var rss = Rss(options.Pids);

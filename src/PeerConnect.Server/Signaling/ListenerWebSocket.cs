@@ -34,7 +34,6 @@ internal sealed class ListenerWebSocket : WebSocket
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     private readonly ReadinessWaiter _readiness;
-    private readonly Socket _socket;
     private readonly string? _subProtocol;
     private readonly Lock _sendGate = new();
 
@@ -72,7 +71,6 @@ internal sealed class ListenerWebSocket : WebSocket
     public ListenerWebSocket(ReadinessWaiter readiness, string? subProtocol)
     {
         _readiness = readiness;
-        _socket = readiness.Socket;
         _subProtocol = subProtocol;
     }
 
@@ -93,6 +91,8 @@ internal sealed class ListenerWebSocket : WebSocket
     public override WebSocketState State => (WebSocketState)Volatile.Read(ref _state);
 
     public override string? SubProtocol => _subProtocol;
+
+    private Socket Socket => _readiness.Socket;
 
     /// <summary>Makes a freshly accepted socket non-blocking, as <see cref="SendAsync(Socket, ReadOnlyMemory{byte}, CancellationToken)"/> and reads need.</summary>
     public static void PrepareSocket(Socket socket)
@@ -333,7 +333,7 @@ internal sealed class ListenerWebSocket : WebSocket
     /// <summary>Bytes into <paramref name="into"/> without waiting: -1 when none are there yet.</summary>
     private int Receive(Span<byte> into)
     {
-        var n = _socket.Receive(into, SocketFlags.None, out var error);
+        var n = Socket.Receive(into, SocketFlags.None, out var error);
         if (error == SocketError.WouldBlock)
         {
             return -1;
@@ -642,7 +642,7 @@ internal sealed class ListenerWebSocket : WebSocket
                 if (!_closeFrameWritten && (_sendTail is null || _sendTail.IsCompleted))
                 {
                     _closeFrameWritten = true;
-                    _socket.Send(frame, SocketFlags.None, out _);
+                    Socket.Send(frame, SocketFlags.None, out _);
                 }
             }
         }
@@ -693,7 +693,7 @@ internal sealed class ListenerWebSocket : WebSocket
                 return new ValueTask(_sendTail);
             }
 
-            var sent = _socket.Send(frame.AsSpan(0, length), SocketFlags.None, out var error);
+            var sent = Socket.Send(frame.AsSpan(0, length), SocketFlags.None, out var error);
             if (error == SocketError.Success && sent == length)
             {
                 ArrayPool<byte>.Shared.Return(frame);
@@ -722,7 +722,7 @@ internal sealed class ListenerWebSocket : WebSocket
     {
         try
         {
-            await SendRestAsync(_socket, frame.AsMemory(sent, length - sent), cancellationToken).ConfigureAwait(false);
+            await SendRestAsync(Socket, frame.AsMemory(sent, length - sent), cancellationToken).ConfigureAwait(false);
         }
         catch (SocketException e)
         {

@@ -26,7 +26,7 @@ internal sealed unsafe class ListenerReadiness : IDisposable
     private readonly ILogger _logger;
     private readonly Lock _slotsGate = new();
     private readonly Stack<int> _freeSlots = new();
-    private ReadinessWaiter?[] _slots = new ReadinessWaiter?[256];
+    private ListenerSocket?[] _slots = new ListenerSocket?[256];
     /// <summary>Process-wide, so a report can never be taken for another instance's waiter in a reused slot.</summary>
     private static uint s_nextGeneration;
 
@@ -52,8 +52,8 @@ internal sealed unsafe class ListenerReadiness : IDisposable
         return epoll < 0 ? null : new ListenerReadiness(epoll, logger);
     }
 
-    /// <summary>The waiter for one accepted socket, which it owns from now on.</summary>
-    public ReadinessWaiter Add(Socket socket)
+    /// <summary>The <see cref="ListenerSocket"/> for one accepted socket, which owns it from now on.</summary>
+    public ListenerSocket Add(Socket socket)
     {
         lock (_slotsGate)
         {
@@ -61,7 +61,7 @@ internal sealed unsafe class ListenerReadiness : IDisposable
             {
                 if (_usedSlots == _slots.Length)
                 {
-                    var larger = new ReadinessWaiter?[_slots.Length * 2];
+                    var larger = new ListenerSocket?[_slots.Length * 2];
                     _slots.CopyTo(larger, 0);
                     Volatile.Write(ref _slots, larger);
                 }
@@ -69,7 +69,7 @@ internal sealed unsafe class ListenerReadiness : IDisposable
                 slot = _usedSlots++;
             }
 
-            var waiter = new ReadinessWaiter(socket, this, slot, Interlocked.Increment(ref s_nextGeneration));
+            var waiter = new ListenerSocket(socket, this, slot, Interlocked.Increment(ref s_nextGeneration));
             Volatile.Write(ref _slots[slot], waiter);
             return waiter;
         }
@@ -79,7 +79,7 @@ internal sealed unsafe class ListenerReadiness : IDisposable
     public void Dispose() => _stopping = true;
 
     /// <summary>Arms <paramref name="waiter"/>'s socket for one readiness report; false when the socket is closed.</summary>
-    internal bool Arm(ReadinessWaiter waiter, bool first)
+    internal bool Arm(ListenerSocket waiter, bool first)
     {
         // The reference keeps the descriptor from being closed, and its number reused, while epoll_ctl uses it.
         var handle = waiter.Socket.SafeHandle;
@@ -107,7 +107,7 @@ internal sealed unsafe class ListenerReadiness : IDisposable
     }
 
     /// <summary>Stops watching <paramref name="waiter"/>'s socket (before it is closed) and frees its slot.</summary>
-    internal void Remove(ReadinessWaiter waiter, bool armed)
+    internal void Remove(ListenerSocket waiter, bool armed)
     {
         if (armed)
         {
@@ -165,94 +165,5 @@ internal sealed unsafe class ListenerReadiness : IDisposable
         }
 
         LinuxSockets.Close(_epoll);
-    }
-}
-
-/// <summary>
-/// One listener socket's readiness: <see cref="WaitReadableAsync"/> completes when the socket has something to read
-/// (or was hung up), through <see cref="ListenerReadiness"/> or, without it, a zero-byte receive. Owns the socket:
-/// <see cref="Close"/> stops watching it, closes it and fails a pending wait.
-/// </summary>
-internal sealed class ReadinessWaiter : IValueTaskSource<int>
-{
-    private readonly ListenerReadiness? _readiness;
-    private ManualResetValueTaskSourceCore<int> _completion;
-    private int _waiting;
-    private bool _armed;
-    private int _closed;
-
-    public ReadinessWaiter(Socket socket, ListenerReadiness? readiness = null, int slot = -1, uint generation = 0)
-    {
-        Socket = socket;
-        _readiness = readiness;
-        Slot = slot;
-        Generation = generation;
-    }
-
-    public Socket Socket { get; }
-
-    internal int Slot { get; }
-
-    internal uint Generation { get; }
-
-    /// <summary>
-    /// Waits until the socket has something to read; the result carries no meaning. A cancellable wait (the listener's
-    /// own never are: its connections end by <see cref="Close"/>) goes through a zero-byte receive, which honours it.
-    /// </summary>
-    public ValueTask<int> WaitReadableAsync(CancellationToken cancellationToken = default)
-    {
-        if (_readiness is null || cancellationToken.CanBeCanceled)
-        {
-            return Socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, cancellationToken);
-        }
-
-        _completion.Reset();
-        Volatile.Write(ref _waiting, 1);
-        var first = !_armed;
-        _armed = true;
-        if (Volatile.Read(ref _closed) != 0 || !_readiness.Arm(this, first))
-        {
-            if (Interlocked.Exchange(ref _waiting, 0) == 1)
-            {
-                return ValueTask.FromException<int>(new ObjectDisposedException(nameof(System.Net.Sockets.Socket)));
-            }
-        }
-
-        return new ValueTask<int>(this, _completion.Version);
-    }
-
-    /// <summary>Stops watching the socket, closes it and fails a pending wait. Safe to call more than once.</summary>
-    public void Close()
-    {
-        if (Interlocked.Exchange(ref _closed, 1) != 0)
-        {
-            return;
-        }
-
-        _readiness?.Remove(this, _armed);
-        Socket.Dispose();
-        if (Interlocked.Exchange(ref _waiting, 0) == 1)
-        {
-            // Not on the closing thread, which may be the connection's own writer in the middle of its work: the
-            // reader learns of the close on the thread pool, as it did from a disposed socket's receive.
-            _completion.RunContinuationsAsynchronously = true;
-            _completion.SetException(new ObjectDisposedException(nameof(System.Net.Sockets.Socket)));
-        }
-    }
-
-    int IValueTaskSource<int>.GetResult(short token) => _completion.GetResult(token);
-
-    ValueTaskSourceStatus IValueTaskSource<int>.GetStatus(short token) => _completion.GetStatus(token);
-
-    void IValueTaskSource<int>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
-        _completion.OnCompleted(continuation, state, token, flags);
-
-    /// <summary>From the readiness thread: the socket is readable.</summary>
-    internal void Signal()
-    {
-        if (Interlocked.Exchange(ref _waiting, 0) == 1)
-        {
-            _completion.SetResult(0);
-        }
     }
 }

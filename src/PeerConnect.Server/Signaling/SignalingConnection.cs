@@ -86,8 +86,8 @@ internal sealed class SignalingConnection : ISignalingConnection, IHeartbeatMemb
     /// <summary>
     /// Runs until the connection ends, tells the hub whether the session ends or waits for a resume, then disposes
     /// the WebSocket and counts the connection out. One state machine for the connection's lifetime: while idle it
-    /// waits in a zero-byte receive, and a message is read by <see cref="ReadMessageAsync"/>, which finishes without
-    /// waiting unless the message arrives in pieces.
+    /// waits in a zero-byte receive (on the listener, for the socket's readiness), and a message is read by
+    /// <see cref="ReadMessageAsync"/>, which finishes without waiting unless the message arrives in pieces.
     /// </summary>
     public async Task RunAsync(CancellationToken requestAborted)
     {
@@ -99,6 +99,11 @@ internal sealed class SignalingConnection : ISignalingConnection, IHeartbeatMemb
             {
                 while (true)
                 {
+                    if (_socket is ListenerWebSocket listener)
+                    {
+                        await listener.WaitForFrameAsync().ConfigureAwait(false);
+                    }
+
                     // A zero-byte receive waits for the next frame without a buffer; on Kestrel it reaches down to the
                     // socket, which then waits without one too.
                     var first = await _socket.ReceiveAsync(Memory<byte>.Empty, requestAborted).ConfigureAwait(false);

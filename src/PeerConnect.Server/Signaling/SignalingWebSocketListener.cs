@@ -105,22 +105,21 @@ internal sealed class SignalingWebSocketListener(
                 continue;
             }
 
-            _ = ServeAsync(_readiness?.Add(socket) ?? new ReadinessWaiter(socket));
+            _ = ServeAsync(_readiness?.Add(socket) ?? new ListenerSocket(socket));
         }
     }
 
-    private async Task ServeAsync(ReadinessWaiter waiter)
+    private async Task ServeAsync(ListenerSocket socket)
     {
-        // The handshake deadline closes the socket (through its waiter, which fails a pending wait) rather than
-        // cancelling a token: a token would stay registered for the connection's lifetime.
-        var socket = waiter.Socket;
+        // The handshake deadline closes the socket (which fails a pending wait) rather than cancelling a token: a token
+        // would stay registered for the connection's lifetime.
         var started = timeProvider.GetTimestamp();
-        var deadline = timeProvider.CreateTimer(static s => ((ReadinessWaiter)s!).Close(), waiter, _options.HandshakeTimeout, Timeout.InfiniteTimeSpan);
+        var deadline = timeProvider.CreateTimer(static s => ((ListenerSocket)s!).Close(), socket, _options.HandshakeTimeout, Timeout.InfiniteTimeSpan);
         var upgraded = false;
         try
         {
-            ListenerWebSocket.PrepareSocket(socket);
-            upgraded = await UpgradeAsync(waiter, deadline).ConfigureAwait(false);
+            socket.Prepare();
+            upgraded = await UpgradeAsync(socket, deadline).ConfigureAwait(false);
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
@@ -135,7 +134,7 @@ internal sealed class SignalingWebSocketListener(
             deadline.Dispose();
             if (!upgraded)
             {
-                waiter.Close();
+                socket.Close();
             }
         }
     }
@@ -144,9 +143,8 @@ internal sealed class SignalingWebSocketListener(
     /// Reads and answers the opening handshake; true when the connection now runs (and owns the socket), false when
     /// it was refused.
     /// </summary>
-    private async Task<bool> UpgradeAsync(ReadinessWaiter waiter, ITimer deadline)
+    private async Task<bool> UpgradeAsync(ListenerSocket socket, ITimer deadline)
     {
-        var socket = waiter.Socket;
         if (Interlocked.Increment(ref _handshaking) > _options.MaxConnections)
         {
             Interlocked.Decrement(ref _handshaking);
@@ -170,7 +168,7 @@ internal sealed class SignalingWebSocketListener(
                     return false;
                 }
 
-                var count = await ReceiveAsync(waiter, buffer.AsMemory(received, MaxRequestHeadBytes - received)).ConfigureAwait(false);
+                var count = await ReceiveAsync(socket, buffer.AsMemory(received, MaxRequestHeadBytes - received)).ConfigureAwait(false);
                 if (count == 0)
                 {
                     Refused("closed");
@@ -222,15 +220,15 @@ internal sealed class SignalingWebSocketListener(
                 + $"Sec-WebSocket-Accept: {WebSocketUpgradeRequest.AcceptFor(upgrade.Key)}\r\n"
                 + (subprotocol is null ? "" : $"Sec-WebSocket-Protocol: {subprotocol}\r\n")
                 + "\r\n";
-            await ListenerWebSocket.SendAsync(socket, Encoding.ASCII.GetBytes(response)).ConfigureAwait(false);
+            await socket.SendAsync(Encoding.ASCII.GetBytes(response)).ConfigureAwait(false);
             deadline.Dispose();
-            if (socket.SafeHandle.IsClosed)
+            if (socket.Socket.SafeHandle.IsClosed)
             {
                 Refused("timeout");
                 return false;
             }
 
-            var webSocket = new ListenerWebSocket(waiter, subprotocol);
+            var webSocket = new ListenerWebSocket(socket, subprotocol);
 
             // Not awaited: the connection runs on without this method's state (the request head, the handshake).
             _ = endpoint.RunAsync(webSocket, subprotocol, principal, request, CancellationToken.None);
@@ -244,22 +242,22 @@ internal sealed class SignalingWebSocketListener(
     }
 
     /// <summary>Reads what the socket has, waiting for readiness first when it has nothing yet (0 at end of stream).</summary>
-    private static async ValueTask<int> ReceiveAsync(ReadinessWaiter waiter, Memory<byte> into)
+    private static async ValueTask<int> ReceiveAsync(ListenerSocket socket, Memory<byte> into)
     {
         while (true)
         {
-            var count = waiter.Socket.Receive(into.Span, SocketFlags.None, out var error);
+            var count = socket.Receive(into.Span, out var error);
             if (error != SocketError.WouldBlock)
             {
                 return error == SocketError.Success ? count : throw new SocketException((int)error);
             }
 
-            await waiter.WaitReadableAsync().ConfigureAwait(false);
+            await socket.WaitReadableAsync().ConfigureAwait(false);
         }
     }
 
     /// <summary>Answers a refused handshake with an HTTP status and a short text, then closes.</summary>
-    private async Task RefuseAsync(Socket socket, int status, string text)
+    private async Task RefuseAsync(ListenerSocket socket, int status, string text)
     {
         Refused(status.ToString(CultureInfo.InvariantCulture));
         SignalingLog.HandshakeRefused(logger, status, text);
@@ -269,8 +267,8 @@ internal sealed class SignalingWebSocketListener(
             + text;
         try
         {
-            await ListenerWebSocket.SendAsync(socket, Encoding.UTF8.GetBytes(response)).ConfigureAwait(false);
-            socket.Shutdown(SocketShutdown.Send);
+            await socket.SendAsync(Encoding.UTF8.GetBytes(response)).ConfigureAwait(false);
+            socket.Socket.Shutdown(SocketShutdown.Send);
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {

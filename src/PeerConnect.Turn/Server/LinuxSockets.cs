@@ -1,3 +1,4 @@
+using System.Net.Sockets;
 using System.Runtime.InteropServices;
 
 namespace PeerConnect.Turn.Server;
@@ -36,6 +37,9 @@ internal static unsafe partial class LinuxSockets
     /// <summary><c>MSG_DONTWAIT</c> (bits/socket.h): this call alone is non-blocking.</summary>
     public const int MsgDontWait = 0x40;
 
+    /// <summary><c>MSG_NOSIGNAL</c> (bits/socket.h): writing to a connection the peer closed fails with EPIPE rather than raising SIGPIPE.</summary>
+    public const int MsgNoSignal = 0x4000;
+
     /// <summary><c>MSG_TRUNC</c> (bits/socket.h): on a datagram socket, return the real length even when it did not fit.</summary>
     public const int MsgTrunc = 0x20;
 
@@ -70,6 +74,29 @@ internal static unsafe partial class LinuxSockets
     [LibraryImport(Libc, EntryPoint = "recvfrom", SetLastError = true)]
     public static partial nint RecvFrom(int fd, byte* buffer, nuint length, int flags, byte* address, int* addressLength);
 
+    [LibraryImport(Libc, EntryPoint = "send", SetLastError = true)]
+    public static partial nint Send(int fd, byte* buffer, nuint length, int flags);
+
     [LibraryImport(Libc, EntryPoint = "close", SetLastError = true)]
     public static partial int Close(int fd);
+
+    /// <summary>
+    /// The <see cref="SocketError"/> a failed stream-socket call's errno (asm-generic/errno.h) stands for, as .NET's own
+    /// calls would report it.
+    /// </summary>
+    public static SocketError ToSocketError(int errno) => errno switch
+    {
+        EAgain => SocketError.WouldBlock,
+        9 => SocketError.OperationAborted, // EBADF
+        32 => SocketError.Shutdown, // EPIPE
+        101 => SocketError.NetworkUnreachable, // ENETUNREACH
+        103 => SocketError.ConnectionAborted, // ECONNABORTED
+        104 => SocketError.ConnectionReset, // ECONNRESET
+        105 or 12 => SocketError.NoBufferSpaceAvailable, // ENOBUFS, ENOMEM
+        107 => SocketError.NotConnected, // ENOTCONN
+        108 => SocketError.Shutdown, // ESHUTDOWN
+        110 => SocketError.TimedOut, // ETIMEDOUT
+        113 => SocketError.HostUnreachable, // EHOSTUNREACH
+        _ => SocketError.SocketError,
+    };
 }

@@ -332,11 +332,12 @@ public sealed class ListenerWebSocketTests
         }
 
         var key = Encoding.ASCII.GetString(head, 0, headLength).Split("\r\n").First(l => l.StartsWith("Sec-WebSocket-Key:", StringComparison.OrdinalIgnoreCase))[18..].Trim();
-        ListenerWebSocket.PrepareSocket(serverSocket);
-        await ListenerWebSocket.SendAsync(serverSocket, Encoding.ASCII.GetBytes(
+        var serverConnection = Readiness?.Add(serverSocket) ?? new ListenerSocket(serverSocket);
+        serverConnection.Prepare();
+        await serverConnection.SendAsync(Encoding.ASCII.GetBytes(
             $"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {WebSocketUpgradeRequest.AcceptFor(key)}\r\n\r\n"));
         await connect;
-        using var server = new ListenerWebSocket(Readiness?.Add(serverSocket) ?? new ReadinessWaiter(serverSocket), null);
+        using var server = new ListenerWebSocket(serverConnection, null);
 
         var big = Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat("ünïcödé ", 20_000)));
         await client.SendAsync(big.AsMemory(0, 70_001), WebSocketMessageType.Text, false, CancellationToken.None);
@@ -411,7 +412,7 @@ public sealed class ListenerWebSocketTests
         {
             for (var i = 0; i < 100; i++)
             {
-                await ListenerWebSocket.SendAsync(pair.ServerSocket, new byte[1024]);
+                await pair.ServerSocket.SendAsync(new byte[1024]);
             }
         });
         Assert.Contains(error.SocketErrorCode, new[] { SocketError.ConnectionReset, SocketError.Shutdown, SocketError.ConnectionAborted });
@@ -444,14 +445,14 @@ public sealed class ListenerWebSocketTests
 
     private sealed class Pair : IAsyncDisposable
     {
-        private Pair(Socket serverSocket, Socket client)
+        private Pair(ListenerSocket serverSocket, Socket client)
         {
             ServerSocket = serverSocket;
             Client = client;
-            Server = new ListenerWebSocket(Readiness?.Add(serverSocket) ?? new ReadinessWaiter(serverSocket), null);
+            Server = new ListenerWebSocket(serverSocket, null);
         }
 
-        public Socket ServerSocket { get; }
+        public ListenerSocket ServerSocket { get; }
 
         public Socket Client { get; }
 
@@ -464,8 +465,9 @@ public sealed class ListenerWebSocketTests
             listener.Listen();
             var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
             await client.ConnectAsync(listener.LocalEndPoint!);
-            var server = await listener.AcceptAsync();
-            ListenerWebSocket.PrepareSocket(server);
+            var accepted = await listener.AcceptAsync();
+            var server = Readiness?.Add(accepted) ?? new ListenerSocket(accepted);
+            server.Prepare();
             return new Pair(server, client);
         }
 

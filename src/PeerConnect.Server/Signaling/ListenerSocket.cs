@@ -13,9 +13,9 @@ namespace PeerConnect.Server.Signaling;
 /// <remarks>
 /// With a <see cref="ListenerReadiness"/> (Linux) the socket stays in the runtime's blocking mode and is read and
 /// written with MSG_DONTWAIT calls of our own, waited on by the readiness thread: the runtime never creates its
-/// asynchronous context for it (152 bytes and two locks per idle connection), except for the rest of a write the
-/// kernel would not take at once. Without one the socket is made non-blocking, read and written through
-/// <see cref="System.Net.Sockets.Socket"/>, and waited on with a zero-byte receive.
+/// asynchronous context for it (152 bytes and three lock objects, 72 more, per idle connection), except for the rest
+/// of a write the kernel would not take at once. Without one the socket is made non-blocking, read and written
+/// through <see cref="System.Net.Sockets.Socket"/>, and waited on with a zero-byte receive.
 /// </remarks>
 internal sealed class ListenerSocket : IValueTaskSource<int>
 {

@@ -27,6 +27,13 @@ internal sealed class SignalingWebSocketListener(
     /// <summary>Largest request head read; a JWT in the query string fits many times over.</summary>
     internal const int MaxRequestHeadBytes = 16 * 1024;
 
+    /// <summary>
+    /// What a handshake is read into first; a longer head moves to a buffer of <see cref="MaxRequestHeadBytes"/>.
+    /// Browsers' heads fit, so a burst of handshakes (every client of a restarted server coming back at once) rents,
+    /// and leaves in the array pool afterwards, 2 KiB per handshake in flight rather than 16.
+    /// </summary>
+    internal const int FirstRequestHeadBytes = 2 * 1024;
+
     private readonly SignalingOptions _options = options.Value;
     private Socket? _listener;
     private ListenerReadiness? _readiness;
@@ -152,9 +159,10 @@ internal sealed class SignalingWebSocketListener(
             return false;
         }
 
-        var buffer = ArrayPool<byte>.Shared.Rent(MaxRequestHeadBytes);
+        var buffer = ArrayPool<byte>.Shared.Rent(FirstRequestHeadBytes);
         try
         {
+            var capacity = Math.Min(buffer.Length, MaxRequestHeadBytes);
             var received = 0;
             var scanned = 0;
             int headLength;
@@ -162,13 +170,22 @@ internal sealed class SignalingWebSocketListener(
             {
                 // The blank line may straddle what arrived and what comes next: rescan only its last three bytes.
                 scanned = Math.Max(0, received - 3);
-                if (received == MaxRequestHeadBytes)
+                if (received == capacity)
                 {
-                    await RefuseAsync(socket, 431, $"The request head is limited to {MaxRequestHeadBytes} bytes.").ConfigureAwait(false);
-                    return false;
+                    if (capacity == MaxRequestHeadBytes)
+                    {
+                        await RefuseAsync(socket, 431, $"The request head is limited to {MaxRequestHeadBytes} bytes.").ConfigureAwait(false);
+                        return false;
+                    }
+
+                    var larger = ArrayPool<byte>.Shared.Rent(MaxRequestHeadBytes);
+                    buffer.AsSpan(0, received).CopyTo(larger);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = larger;
+                    capacity = MaxRequestHeadBytes;
                 }
 
-                var count = await ReceiveAsync(socket, buffer.AsMemory(received, MaxRequestHeadBytes - received)).ConfigureAwait(false);
+                var count = await ReceiveAsync(socket, buffer.AsMemory(received, capacity - received)).ConfigureAwait(false);
                 if (count == 0)
                 {
                     Refused("closed");

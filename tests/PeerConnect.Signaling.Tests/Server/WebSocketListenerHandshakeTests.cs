@@ -72,6 +72,15 @@ public sealed class WebSocketListenerHandshakeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AHeadLongerThanTheFirstBufferButWithinTheLimitIsAccepted()
+    {
+        using var tcp = await ConnectAsync();
+        var cookie = "Cookie: session=" + new string('c', SignalingWebSocketListener.FirstRequestHeadBytes * 3);
+        await SendAsync(tcp, Request("GET /ws HTTP/1.1", cookie));
+        Assert.StartsWith("HTTP/1.1 101 ", await ReadHeadAsync(tcp), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AHeadPastTheLimitGets431()
     {
         using var tcp = await ConnectAsync();

@@ -51,13 +51,15 @@ internal sealed class ListenerSocket : IValueTaskSource<int>
 
     /// <summary>Reads what the socket has without waiting: the count (0 at end of stream), or 0 with <see cref="SocketError.WouldBlock"/>.</summary>
     public int Receive(Span<byte> into, out SocketError error) =>
-        _readiness is null ? Socket.Receive(into, SocketFlags.None, out error) : Transfer(into, send: false, out error);
+        _readiness is null
+            ? Socket.Receive(into, SocketFlags.None, out error)
+            : Transfer(ref MemoryMarshal.GetReference(into), into.Length, send: false, out error);
 
     /// <summary>Writes what the kernel takes without waiting: the count, or 0 with <see cref="SocketError.WouldBlock"/>.</summary>
     public int Send(ReadOnlySpan<byte> data, out SocketError error) =>
         _readiness is null
             ? Socket.Send(data, SocketFlags.None, out error)
-            : Transfer(MemoryMarshal.CreateSpan(ref MemoryMarshal.GetReference(data), data.Length), send: true, out error);
+            : Transfer(ref MemoryMarshal.GetReference(data), data.Length, send: true, out error);
 
     /// <summary>Sends all of <paramref name="data"/>: at once what the kernel takes, the rest asynchronously.</summary>
     public ValueTask SendAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
@@ -138,7 +140,7 @@ internal sealed class ListenerSocket : IValueTaskSource<int>
     }
 
     /// <summary>recv(2) or send(2) with MSG_DONTWAIT, answering as <see cref="System.Net.Sockets.Socket"/>'s calls do.</summary>
-    private unsafe int Transfer(Span<byte> buffer, bool send, out SocketError error)
+    private unsafe int Transfer(ref byte buffer, int length, bool send, out SocketError error)
     {
         // The reference keeps the descriptor from being closed, and its number reused, during the call; a closed
         // socket throws ObjectDisposedException here, as the runtime's calls do.
@@ -148,13 +150,13 @@ internal sealed class ListenerSocket : IValueTaskSource<int>
         {
             handle.DangerousAddRef(ref added);
             var fd = (int)handle.DangerousGetHandle();
-            fixed (byte* data = buffer)
+            fixed (byte* data = &buffer)
             {
                 while (true)
                 {
                     var count = send
-                        ? LinuxSockets.Send(fd, data, (nuint)buffer.Length, LinuxSockets.MsgDontWait | LinuxSockets.MsgNoSignal)
-                        : LinuxSockets.RecvFrom(fd, data, (nuint)buffer.Length, LinuxSockets.MsgDontWait, null, null);
+                        ? LinuxSockets.Send(fd, data, (nuint)length, LinuxSockets.MsgDontWait | LinuxSockets.MsgNoSignal)
+                        : LinuxSockets.RecvFrom(fd, data, (nuint)length, LinuxSockets.MsgDontWait, null, null);
                     if (count >= 0)
                     {
                         error = SocketError.Success;

@@ -1,5 +1,4 @@
 using System.Net.Sockets;
-using System.Threading.Tasks.Sources;
 using PeerConnect.Turn.Server;
 
 namespace PeerConnect.Server.Signaling;
